@@ -1,0 +1,237 @@
+/*
+ * The message codec of the line protocol: one JSON object per line.  It
+ * decodes and size-checks what a worker writes (the hello and responses
+ * naming an id), encodes requests as compact single lines, and maps a
+ * worker's error codes onto HTTP statuses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nebula-protocol.h"
+
+#define MSG_MAX_DEPTH	64
+
+static int
+msg_depth_ok(json_t *v, int depth)
+{
+	size_t		 i;
+	const char	*k;
+	json_t		*e;
+
+	if (depth > MSG_MAX_DEPTH)
+		return 0;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+			if (!msg_depth_ok(e, depth + 1))
+				return 0;
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, k, e)
+			if (!msg_depth_ok(e, depth + 1))
+				return 0;
+	}
+	return 1;
+}
+
+/*
+ * Decodes one line into a JSON object.  NULL (with a reason in err) for
+ * anything that is not a single JSON object: invalid JSON or UTF-8,
+ * embedded NULs, trailing data, other types.
+ */
+json_t *
+msg_decode(const char *line, size_t len, char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*v;
+
+	v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (v == NULL) {
+		snprintf(err, errlen, "invalid JSON: %s", jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		snprintf(err, errlen, "not a JSON object");
+		json_decref(v);
+		return NULL;
+	}
+	/* jansson limits nesting while parsing; this guards our own walks. */
+	if (!msg_depth_ok(v, 0)) {
+		snprintf(err, errlen, "nested too deeply");
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Appends the object as one compact line ending in '\n'. */
+int
+msg_encode(struct buf *b, json_t *obj)
+{
+	size_t	 need;
+
+	need = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+	if (need == 0 || buf_reserve(b, need + 1) == -1)
+		return -1;
+	if (json_dumpb(obj, b->buf_data + b->buf_len, need, JSON_COMPACT) !=
+	    need)
+		return -1;
+	b->buf_len += need;
+	b->buf_data[b->buf_len++] = '\n';
+	return 0;
+}
+
+/* The request id a response names; -1 when absent or not an integer >= 0. */
+int
+msg_id(json_t *obj, uint64_t *id)
+{
+	json_t	*v;
+
+	v = json_object_get(obj, "id");
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*id = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* task_types: [{"type": "x", "versions": ["v1", ...]}, ...], non-empty. */
+int
+msg_task_types_valid(json_t *tt, char *err, size_t errlen)
+{
+	size_t	 i, j;
+	json_t	*e, *t, *vs, *v;
+
+	if (!json_is_array(tt) || json_array_size(tt) == 0) {
+		snprintf(err, errlen, "task_types must be a non-empty array");
+		return -1;
+	}
+	json_array_foreach(tt, i, e) {
+		t = json_object_get(e, "type");
+		vs = json_object_get(e, "versions");
+		if (!json_is_string(t) || json_string_length(t) == 0 ||
+		    strchr(json_string_value(t), '/') != NULL) {
+			snprintf(err, errlen,
+			    "task_types[%zu].type must be a non-empty string "
+			    "without '/'", i);
+			return -1;
+		}
+		if (vs == NULL)
+			continue;	/* defaults to ["v1"] */
+		if (!json_is_array(vs) || json_array_size(vs) == 0) {
+			snprintf(err, errlen, "task_types[%zu].versions must "
+			    "be a non-empty array of strings", i);
+			return -1;
+		}
+		json_array_foreach(vs, j, v)
+			if (!json_is_string(v) || json_string_length(v) == 0 ||
+			    strchr(json_string_value(v), '/') != NULL) {
+				snprintf(err, errlen, "task_types[%zu]."
+				    "versions[%zu] must be a non-empty string "
+				    "without '/'", i, j);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/* Parses {"hello": {...}}; the caller clears it with msg_hello_clear(). */
+int
+msg_hello_parse(json_t *obj, struct msg_hello *h, char *err, size_t errlen)
+{
+	json_t	*hello, *v;
+
+	memset(h, 0, sizeof(*h));
+	h->hello_concurrency = 1;
+	hello = json_object_get(obj, "hello");
+	if (!json_is_object(hello)) {
+		snprintf(err, errlen, "first line is not a hello");
+		return -1;
+	}
+	v = json_object_get(hello, "protocol");
+	if (!json_is_integer(v)) {
+		snprintf(err, errlen, "hello has no integer protocol");
+		return -1;
+	}
+	h->hello_protocol = (int)json_integer_value(v);
+	if (json_integer_value(v) != NP_PROTOCOL_VERSION) {
+		snprintf(err, errlen, "hello speaks protocol %lld, "
+		    "this daemon speaks %d", (long long)json_integer_value(v),
+		    NP_PROTOCOL_VERSION);
+		return -1;
+	}
+	if ((v = json_object_get(hello, "name")) != NULL) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "hello name is not a string");
+			return -1;
+		}
+		h->hello_name = strdup(json_string_value(v));
+	}
+	if ((v = json_object_get(hello, "concurrency")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > NP_MAX_CONCURRENCY) {
+			snprintf(err, errlen, "hello concurrency must be an "
+			    "integer from 1 to %d", NP_MAX_CONCURRENCY);
+			msg_hello_clear(h);
+			return -1;
+		}
+		h->hello_concurrency = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(hello, "task_types")) != NULL) {
+		if (msg_task_types_valid(v, err, errlen) == -1) {
+			msg_hello_clear(h);
+			return -1;
+		}
+		h->hello_task_types = json_incref(v);
+	}
+	return 0;
+}
+
+void
+msg_hello_clear(struct msg_hello *h)
+{
+	free(h->hello_name);
+	json_decref(h->hello_task_types);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Builds a hello line's object; task_types is borrowed and may be NULL. */
+json_t *
+msg_hello_new(const char *name, json_t *task_types, int concurrency)
+{
+	json_t	*hello;
+
+	hello = json_pack("{s:i, s:i}", "protocol", NP_PROTOCOL_VERSION,
+	    "concurrency", concurrency);
+	if (hello == NULL)
+		return NULL;
+	if (name != NULL)
+		json_object_set_new(hello, "name", json_string(name));
+	if (task_types != NULL)
+		json_object_set(hello, "task_types", task_types);
+	return json_pack("{s:o}", "hello", hello);
+}
+
+/* A worker's own error code as an HTTP status (SPEC.md section 2). */
+int
+msg_error_status(const char *code)
+{
+	static const struct {
+		const char	*code;
+		int		 status;
+	} map[] = {
+		{ "INVALID_ARGUMENT",	400 },
+		{ "BAD_REQUEST",	400 },
+		{ "NOT_FOUND",		404 },
+		{ "PERMISSION_DENIED",	403 },
+		{ "UNAUTHENTICATED",	401 },
+		{ "UNAVAILABLE",	503 },
+		{ "DEADLINE_EXCEEDED",	504 },
+	};
+	size_t	 i;
+
+	if (code == NULL)
+		return 500;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].code, code) == 0)
+			return map[i].status;
+	return 500;
+}

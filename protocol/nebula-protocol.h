@@ -1,0 +1,89 @@
+/*
+ * nebula-protocol: the worker line protocol (SPEC.md section 3) as a small
+ * leaf library shared by the daemon, the client and the C plugins: output
+ * buffers, a non-blocking line reader, the message codec and the
+ * resource_id codec.  It depends on jansson and libcrypto only.
+ */
+#ifndef NEBULA_PROTOCOL_H
+#define NEBULA_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define NP_PROTOCOL_VERSION	1
+#define NP_DEFAULT_MAX_LINE	(16 * 1024 * 1024)
+#define NP_MAX_CONCURRENCY	1024
+
+/* buf.c: a growable byte buffer with a consumed prefix, for output queues. */
+struct buf {
+	char	*buf_data;
+	size_t	 buf_off;	/* first byte not yet consumed */
+	size_t	 buf_len;	/* end of valid data */
+	size_t	 buf_cap;
+};
+int	 buf_reserve(struct buf *, size_t);
+int	 buf_append(struct buf *, const void *, size_t);
+int	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+size_t	 buf_pending(const struct buf *);
+void	 buf_consume(struct buf *, size_t);
+ssize_t	 buf_write(struct buf *, int);	/* -1 on error, else bytes written */
+void	 buf_reset(struct buf *);
+void	 buf_release(struct buf *);
+
+/* line.c: splits a byte stream into '\n'-terminated lines, never blocking. */
+struct line_reader;
+#define LINE_TRUNCATE	0x01	/* over-long lines are cut, not fatal */
+struct line_reader *line_reader_new(size_t, int);
+void	 line_reader_free(struct line_reader *);
+ssize_t	 line_reader_fill(struct line_reader *, int);
+int	 line_reader_feed(struct line_reader *, const void *, size_t);
+char	*line_reader_next(struct line_reader *, size_t *);
+int	 line_reader_overflow(const struct line_reader *);
+size_t	 line_reader_buffered(const struct line_reader *);
+
+/* msg.c: JSON messages on the pipe. */
+struct msg_hello {
+	int	 hello_protocol;
+	char	*hello_name;		/* may be NULL */
+	json_t	*hello_task_types;	/* array or NULL; owned */
+	int	 hello_concurrency;
+};
+json_t	*msg_decode(const char *, size_t, char *, size_t);
+int	 msg_encode(struct buf *, json_t *);
+int	 msg_hello_parse(json_t *, struct msg_hello *, char *, size_t);
+void	 msg_hello_clear(struct msg_hello *);
+json_t	*msg_hello_new(const char *, json_t *, int);
+int	 msg_id(json_t *, uint64_t *);
+int	 msg_task_types_valid(json_t *, char *, size_t);
+int	 msg_error_status(const char *);
+
+/* rid.c: the opaque resource_id that carries a job's state. */
+#define RID_MAX_KEYS	8
+struct rid_keys {
+	size_t	 nkeys;
+	char	*keys[RID_MAX_KEYS];	/* first signs, all verify */
+	size_t	 keylens[RID_MAX_KEYS];
+};
+struct rid {
+	char	*rid_type;
+	char	*rid_version;
+	json_t	*rid_meta;
+};
+enum rid_status {
+	RID_OK = 0,
+	RID_MALFORMED,		/* does not decode: 400 */
+	RID_FORGED		/* missing or wrong signature: 403 */
+};
+char	*rid_encode(const char *, const char *, json_t *,
+	    const struct rid_keys *);
+enum rid_status rid_decode(const char *, size_t, const struct rid_keys *,
+	    struct rid *);
+void	 rid_clear(struct rid *);
+int	 rid_keys_load(struct rid_keys *, const char *, char *, size_t);
+void	 rid_keys_clear(struct rid_keys *);
+
+#endif

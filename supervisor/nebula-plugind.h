@@ -1,0 +1,161 @@
+/*
+ * nebula-plugind: private declarations shared by the daemon's modules, in
+ * blocks headed by the file that defines them.  Data flows one way:
+ * http (bytes to requests) -> router (requests to plugin calls) -> pool
+ * (instance choice, queue, timeouts) -> worker (one process and its pipes),
+ * and back by callback.
+ */
+#ifndef NEBULA_PLUGIND_H
+#define NEBULA_PLUGIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "nebula-protocol.h"
+
+#define NP_DEFAULT_LISTEN	"127.0.0.1:8000"
+#define NP_MAX_URL_BYTES	8192
+#define NP_READY_RESET_SECS	10.0	/* ready this long resets backoff */
+
+/* config.c */
+struct limits_conf {
+	size_t	 max_body_bytes;	/* 1048576 */
+	int	 max_connections;	/* 4096 */
+	double	 header_timeout;	/* seconds: 10 */
+	double	 body_timeout;		/* 30 */
+	double	 idle_timeout;		/* 60 */
+	size_t	 max_header_bytes;	/* 16384 */
+	size_t	 max_line_bytes;	/* 16777216 */
+};
+
+struct task_type_conf {
+	char	 *tt_type;
+	char	**tt_versions;		/* NULL-terminated; ["v1"] if absent */
+	size_t	  tt_nversions;
+};
+
+struct env_conf {
+	char	*env_name;
+	char	*env_value;		/* env: the value; secrets: the file */
+};
+
+#define RLIMIT_UNSET	(-1LL)
+
+struct plugin_conf {
+	char			 *pc_name;
+	int			  pc_line;		/* where it starts */
+	char			**pc_argv;		/* NULL-terminated */
+	size_t			  pc_argc;
+	char			 *pc_path;		/* argv[0] as resolved */
+	struct task_type_conf	 *pc_task_types;	/* NULL: from hello */
+	size_t			  pc_ntask_types;
+	int			  pc_instances;		/* 1 */
+	int			  pc_concurrency;	/* 0: as hello says */
+	int			  pc_queue;		/* 1024 */
+	double			  pc_t_start;		/* 5 */
+	double			  pc_t_create;		/* 30 */
+	double			  pc_t_get;		/* 10 */
+	double			  pc_t_delete;		/* 10 */
+	double			  pc_t_stop;		/* 5 */
+	double			  pc_restart_initial;	/* 0.1 */
+	double			  pc_restart_max;	/* 30 */
+	struct env_conf		 *pc_env;
+	size_t			  pc_nenv;
+	struct env_conf		 *pc_secrets;		/* value = file path */
+	size_t			  pc_nsecrets;
+	char			 *pc_tokens_file;
+	char			 *pc_user;
+	char			 *pc_group;
+	char			 *pc_workdir;
+	char			 *pc_image;
+	long long		  pc_rl_as;		/* bytes, RLIMIT_UNSET */
+	long long		  pc_rl_nofile;
+	long long		  pc_rl_cpu;		/* seconds */
+};
+
+struct config {
+	char			 *cf_path;		/* NULL: built-in */
+	char			 *cf_dir;		/* relative commands */
+	char			**cf_listen;		/* NULL-terminated */
+	size_t			  cf_nlisten;
+	char			 *cf_tokens_file;
+	int			  cf_metrics_public;	/* 1 */
+	char			 *cf_rid_key_file;
+	char			 *cf_tls_cert;
+	char			 *cf_tls_key;
+	char			 *cf_tls_ca;
+	double			  cf_drain_delay;	/* 0 */
+	int			  cf_access_log;	/* 1 */
+	struct limits_conf	  cf_limits;
+	struct plugin_conf	 *cf_plugins;
+	size_t			  cf_nplugins;
+};
+
+extern const char config_default_yaml[];	/* conf/nebula-plugind.yaml */
+
+struct config	*config_load(const char *, char *, size_t);
+struct config	*config_parse(const char *, size_t, const char *, char *,
+		    size_t);
+void		 config_free(struct config *);
+int		 config_plugin_equal(const struct plugin_conf *,
+		    const struct plugin_conf *);
+struct plugin_conf *config_plugin_find(struct config *, const char *);
+int		 config_parse_duration(const char *, double *);
+int		 config_parse_size(const char *, long long *);
+
+/* log.c */
+#define LOG_LEVEL_ERROR	0
+#define LOG_LEVEL_WARN	1
+#define LOG_LEVEL_INFO	2
+#define LOG_LEVEL_DEBUG	3
+void	 log_init(int);
+void	 log_emit(int, const char *, pid_t, const char *, const char *, ...)
+	    __attribute__((format(printf, 5, 6)));
+void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	 log_access(const char *, const char *, const char *, int, size_t,
+	    double);
+
+/* http.c */
+struct http_conn;
+struct http_request {
+	struct http_conn	*req_conn;	/* NULL once the client left */
+	int			 req_method;	/* enum http_method */
+	const char		*req_method_name;
+	char			*req_path;	/* target up to '?', NUL-ended */
+	size_t			 req_path_len;
+	char			*req_query;	/* after '?', or NULL */
+	char			*req_body;	/* NUL-ended; may be NULL */
+	size_t			 req_body_len;
+	char			*req_traceparent;	/* or NULL */
+	char			*req_authorization;	/* or NULL */
+	char			 req_id[24];	/* request id, for logs */
+	ev_tstamp		 req_start;
+	void			*req_router;	/* router's state, or NULL */
+};
+int	 http_init(struct ev_loop *, const struct limits_conf *);
+int	 http_listen(const char *, char *, size_t);
+void	 http_set_limits(const struct limits_conf *);
+void	 http_stop_accepting(void);
+size_t	 http_requests_pending(void);
+size_t	 http_connections(void);
+void	 http_shutdown(void);
+void	 http_respond(struct http_request *, int, const char *, const char *,
+	    size_t);
+void	 http_respond_error(struct http_request *, int, const char *,
+	    const char *, const char *);
+const char *http_status_text(int);
+
+/* router.c: called by http */
+void	 router_dispatch(struct http_request *);
+void	 router_abort(struct http_request *);
+
+#endif

@@ -1,0 +1,1 @@
+# tests/e2e/client.mk: owned by its module; see tests/Makefile.inc.

@@ -1,0 +1,1 @@
+# tests/lint/lint.mk: owned by its module; see tests/Makefile.inc.

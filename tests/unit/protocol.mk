@@ -1,0 +1,1 @@
+# tests/unit/protocol.mk: owned by its module; see tests/Makefile.inc.

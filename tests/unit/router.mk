@@ -1,0 +1,1 @@
+# tests/unit/router.mk: owned by its module; see tests/Makefile.inc.
