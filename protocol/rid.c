@@ -138,24 +138,28 @@ rid_encode(const char *type, const char *version, json_t *meta,
 	return out;
 }
 
+/*
+ * Compares the tag as text, so that an id whose tag differs only in the
+ * unused low bits of its last base64url character is still refused.
+ */
 static int
 rid_verify(const char *body, size_t bodylen, const char *tagtxt,
     size_t taglen, const struct rid_keys *keys)
 {
-	unsigned char	*given, want[RID_TAG_LEN];
-	size_t		 glen, i;
+	unsigned char	 want[RID_TAG_LEN];
+	char		*wanttxt;
+	size_t		 wantlen, i;
 	int		 ok = 0;
 
-	if ((given = rid_unb64url(tagtxt, taglen, &glen)) == NULL)
-		return 0;
-	if (glen == RID_TAG_LEN) {
-		for (i = 0; i < keys->nkeys; i++) {
-			rid_tag(keys->keys[i], keys->keylens[i], body, bodylen,
-			    want);
-			ok |= CRYPTO_memcmp(want, given, RID_TAG_LEN) == 0;
-		}
+	for (i = 0; i < keys->nkeys; i++) {
+		rid_tag(keys->keys[i], keys->keylens[i], body, bodylen, want);
+		if ((wanttxt = rid_b64url(want, sizeof(want), &wantlen)) ==
+		    NULL)
+			return 0;
+		if (wantlen == taglen)
+			ok |= CRYPTO_memcmp(wanttxt, tagtxt, taglen) == 0;
+		free(wanttxt);
 	}
-	free(given);
 	return ok;
 }
 

@@ -113,6 +113,7 @@ int		 config_parse_size(const char *, long long *);
 #define LOG_LEVEL_INFO	2
 #define LOG_LEVEL_DEBUG	3
 void	 log_init(int);
+void	 log_set_access(int);
 void	 log_emit(int, const char *, pid_t, const char *, const char *, ...)
 	    __attribute__((format(printf, 5, 6)));
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -153,6 +154,100 @@ void	 http_respond(struct http_request *, int, const char *, const char *,
 void	 http_respond_error(struct http_request *, int, const char *,
 	    const char *, const char *);
 const char *http_status_text(int);
+
+/* pool.c: one per plugin: its instances, queue and per-call timeouts */
+enum pool_op {
+	POOL_OP_CREATE = 0,
+	POOL_OP_GET,
+	POOL_OP_DELETE,
+	POOL_NOPS
+};
+struct pool;
+struct pool_call;
+struct pool_result {
+	int		 res_status;	/* 200, or the HTTP error status */
+	const char	*res_code;	/* error code, NULL on success */
+	const char	*res_message;	/* error message, NULL on success */
+	json_t		*res_response;	/* the worker's answer (borrowed) */
+	double		 res_retry_after;	/* > 0: Retry-After seconds */
+};
+typedef void pool_done_cb(void *, const struct pool_result *);
+struct pool_stats {
+	const char	*ps_name;
+	const char	*ps_state;	/* starting, ready, backoff, stopping */
+	json_t		*ps_task_types;	/* borrowed */
+	int		 ps_is_sync;
+	int		 ps_instances;
+	int		 ps_ready;
+	int		 ps_in_flight;
+	int		 ps_queued;
+	unsigned long	 ps_restarts;
+	const char	*ps_last_exit;	/* or NULL */
+	const char	*ps_last_error;	/* or NULL */
+};
+extern const char *const pool_op_names[POOL_NOPS];
+struct pool	*pool_new(struct ev_loop *, struct plugin_conf *,
+		    const struct limits_conf *);
+void		 pool_start(struct pool *);
+void		 pool_stop(struct pool *);
+int		 pool_stopped(const struct pool *);
+void		 pool_free(struct pool *);
+int		 pool_started(const struct pool *);
+int		 pool_serves(const struct pool *, const char *, const char *);
+const char	*pool_name(const struct pool *);
+const struct plugin_conf *pool_conf(const struct pool *);
+void		 pool_stats(struct pool *, struct pool_stats *);
+struct pool_call *pool_call(struct pool *, enum pool_op, json_t *,
+		    pool_done_cb *, void *);
+void		 pool_call_cancel(struct pool_call *);
+void		 pool_fail_queued(struct pool *, int, const char *,
+		    const char *);
+void		 pool_set_limits(struct pool *, const struct limits_conf *);
+
+/* worker.c: one worker process, its pipes, its state */
+enum worker_state {
+	WORKER_STARTING,	/* spawned, waiting for hello */
+	WORKER_READY,
+	WORKER_DRAINING,	/* stdin closed, answers still accepted */
+	WORKER_DEAD,		/* gone, not yet restarted */
+	WORKER_BACKOFF		/* waiting to be restarted */
+};
+struct worker;
+struct worker	*worker_new(struct pool *, int);
+void		 worker_free(struct worker *);
+void		 worker_start(struct worker *);
+void		 worker_stop(struct worker *);
+enum worker_state worker_state(const struct worker *);
+int		 worker_free_slots(const struct worker *);
+int		 worker_in_flight(const struct worker *);
+pid_t		 worker_pid(const struct worker *);
+int		 worker_send(struct worker *, struct pool_call *, json_t *,
+		    uint64_t *);
+void		 worker_forget(struct worker *, struct pool_call *);
+double		 worker_backoff_left(const struct worker *);
+/* worker.c calls these in pool.c */
+void		 pool_worker_hello(struct pool *, struct worker *,
+		    const struct msg_hello *);
+void		 pool_worker_answer(struct pool *, struct pool_call *, json_t *);
+void		 pool_worker_lost(struct pool *, struct worker *,
+		    struct pool_call **, size_t);
+void		 pool_worker_idle(struct pool *, struct worker *);
+void		 pool_worker_changed(struct pool *, struct worker *);
+void		 pool_worker_exited(struct pool *, struct worker *, int,
+		    const char *);
+const struct plugin_conf *pool_plugin_conf(const struct pool *);
+const struct limits_conf *pool_limits(const struct pool *);
+struct ev_loop	*pool_loop(const struct pool *);
+
+/* metrics.c */
+void	 metrics_observe(const char *, enum pool_op, int, double);
+void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
+void	 metrics_free(void);
+
+/* router.c */
+int	 router_init(struct ev_loop *, struct config *, struct rid_keys *);
+void	 router_set_pools(struct pool **, size_t);
+void	 router_set_draining(int);
 
 /* router.c: called by http */
 void	 router_dispatch(struct http_request *);

@@ -1,0 +1,239 @@
+/*
+ * `nebula-plugin local`: runs one worker directly over pipes, with no
+ * daemon, the way a plugin is developed on a laptop.  It reads the hello,
+ * sends one create built from the body read on stdin, polls get with
+ * backoff until a terminal phase and prints the outputs; on SIGINT or
+ * SIGTERM it asks the worker to delete the job first.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+#define LOCAL_STOP_TIMEOUT	5.0
+
+struct local {
+	const struct local_conf	*lo_conf;
+	struct wpipe		*lo_wp;
+	uint64_t		 lo_id;
+	const char		*lo_type;
+	const char		*lo_version;
+};
+
+/* The answer naming id; other lines are reported and skipped. */
+static json_t *
+local_await(struct local *lo, uint64_t id, int *exitp)
+{
+	char		*line, err[256];
+	size_t		 len;
+	json_t		*msg;
+	uint64_t	 got;
+	int		 r;
+
+	*exitp = NPC_EXIT_ERROR;
+	for (;;) {
+		r = wpipe_line(lo->lo_wp, lo->lo_conf->lc_timeout, &line, &len);
+		if (r == WPIPE_TIMEOUT) {
+			main_err("worker did not answer request %llu within "
+			    "%gs", (unsigned long long)id,
+			    lo->lo_conf->lc_timeout);
+			return NULL;
+		}
+		if (r == WPIPE_EOF) {
+			main_err("worker closed its stdout");
+			return NULL;
+		}
+		if (r == -1) {
+			main_err("reading from worker: %s", strerror(errno));
+			return NULL;
+		}
+		if ((msg = msg_decode(line, len, err, sizeof(err))) == NULL) {
+			main_err("worker stdout: %s: %.80s", err, line);
+			continue;
+		}
+		if (msg_id(msg, &got) == 0 && got == id)
+			return msg;
+		main_err("worker stdout: dropped a line with no known id");
+		json_decref(msg);
+	}
+}
+
+/* Sends op with the given fields (borrowed), returns the answer. */
+static json_t *
+local_call(struct local *lo, const char *op, json_t *fields, int *exitp)
+{
+	json_t		*req, *ans, *e;
+	uint64_t	 id = ++lo->lo_id;
+	char		 rqid[32];
+
+	*exitp = NPC_EXIT_ERROR;
+	snprintf(rqid, sizeof(rqid), "local-%llu", (unsigned long long)id);
+	req = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "id", (json_int_t)id,
+	    "op", op, "task_type", lo->lo_type, "version", lo->lo_version,
+	    "request_id", rqid, "deadline_ms",
+	    (json_int_t)(lo->lo_conf->lc_timeout * 1000));
+	if (req == NULL || json_object_update_missing(req, fields) == -1) {
+		json_decref(req);
+		main_err("out of memory");
+		return NULL;
+	}
+	if (wpipe_send(lo->lo_wp, req) == -1) {
+		json_decref(req);
+		main_err("writing to worker: %s", strerror(errno));
+		return NULL;
+	}
+	json_decref(req);
+	if ((ans = local_await(lo, id, exitp)) == NULL)
+		return NULL;
+	if ((e = json_object_get(ans, "error")) != NULL) {
+		main_err("worker answered %s with error %s: %s", op,
+		    json_string_value(json_object_get(e, "code")) ?
+		    json_string_value(json_object_get(e, "code")) : "?",
+		    json_string_value(json_object_get(e, "message")) ?
+		    json_string_value(json_object_get(e, "message")) : "");
+		if (json_is_string(json_object_get(e, "code")) &&
+		    msg_error_status(json_string_value(json_object_get(e,
+		    "code"))) == 404)
+			*exitp = NPC_EXIT_NOT_FOUND;
+		json_decref(ans);
+		return NULL;
+	}
+	*exitp = NPC_EXIT_OK;
+	return ans;
+}
+
+/* Reads the hello; picks the task type and version for the create. */
+static int
+local_hello(struct local *lo, json_t *body, char **typep, char **versionp)
+{
+	struct msg_hello	 h;
+	char			*line, err[256];
+	const char		*t = NULL;
+	size_t			 len, i;
+	json_t			*msg, *e, *vs;
+	int			 r;
+
+	r = wpipe_line(lo->lo_wp, lo->lo_conf->lc_timeout, &line, &len);
+	if (r != WPIPE_LINE) {
+		main_err("worker said no hello within %gs",
+		    lo->lo_conf->lc_timeout);
+		return -1;
+	}
+	if ((msg = msg_decode(line, len, err, sizeof(err))) == NULL ||
+	    msg_hello_parse(msg, &h, err, sizeof(err)) == -1) {
+		main_err("worker hello: %s", err);
+		json_decref(msg);
+		return -1;
+	}
+	json_decref(msg);
+	t = json_string_value(json_object_get(json_object_get(body,
+	    "task_template"), "type"));
+	*versionp = NULL;
+	json_array_foreach(h.hello_task_types, i, e) {
+		if (t != NULL && strcmp(t, json_string_value(json_object_get(e,
+		    "type"))) != 0)
+			continue;
+		if (t == NULL)
+			t = json_string_value(json_object_get(e, "type"));
+		vs = json_object_get(e, "versions");
+		if (json_array_size(vs) > 0)
+			*versionp = strdup(json_string_value(
+			    json_array_get(vs, 0)));
+		break;
+	}
+	*typep = strdup(t != NULL ? t : "local");
+	if (*versionp == NULL)
+		*versionp = strdup(NPC_DEFAULT_VERSION);
+	msg_hello_clear(&h);
+	if (*typep == NULL || *versionp == NULL) {
+		main_err("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+local_phase(json_t *resource)
+{
+	const char	*p;
+
+	p = json_string_value(json_object_get(resource, "phase"));
+	return p != NULL && npc_phase_known(p) ? p : NULL;
+}
+
+/* Runs the job in body (borrowed) on the worker argv; the exit status. */
+int
+local_main(const struct local_conf *lc, char *const *argv, json_t *body)
+{
+	struct local		 lo;
+	struct npc_backoff	 bo;
+	char			*type = NULL, *version = NULL;
+	json_t			*ans = NULL, *meta, *res, *fields = NULL;
+	int			 ex = NPC_EXIT_ERROR, x, status;
+
+	memset(&lo, 0, sizeof(lo));
+	lo.lo_conf = lc;
+	if (!json_is_object(json_object_get(body, "task_template"))) {
+		main_err("the create body has no task_template object");
+		return NPC_EXIT_USAGE;
+	}
+	if ((lo.lo_wp = wpipe_start(argv)) == NULL) {
+		main_err("cannot run %s: %s", argv[0], strerror(errno));
+		return NPC_EXIT_ERROR;
+	}
+	if (local_hello(&lo, body, &type, &version) == -1)
+		goto fail;
+	lo.lo_type = type;
+	lo.lo_version = version;
+	if ((ans = local_call(&lo, "create", body, &ex)) == NULL)
+		goto fail;
+	ex = NPC_EXIT_ERROR;
+	if ((meta = json_object_get(ans, "resource_meta")) == NULL) {
+		main_err("worker answered create without resource_meta");
+		goto fail;
+	}
+	if ((fields = json_pack("{s:O}", "resource_meta", meta)) == NULL)
+		goto fail;
+	res = json_object_get(ans, "resource");
+	npc_backoff_init(&bo, lc->lc_initial, lc->lc_max);
+	while (res == NULL || local_phase(res) == NULL ||
+	    !npc_phase_terminal(local_phase(res))) {
+		if (res != NULL && local_phase(res) == NULL) {
+			main_err("worker answered a resource with no known "
+			    "phase");
+			goto fail;
+		}
+		if (npc_poll_sleep(npc_backoff_next(&bo), &main_stop) ==
+		    NPC_POLL_CANCELLED) {
+			json_decref(ans);
+			ans = local_call(&lo, "delete", fields, &x);
+			main_err("interrupted: job %s", ans != NULL ?
+			    "deleted" : "not deleted");
+			ex = NPC_EXIT_FAILED;
+			goto fail;
+		}
+		json_decref(ans);
+		if ((ans = local_call(&lo, "get", fields, &ex)) == NULL)
+			goto fail;
+		ex = NPC_EXIT_ERROR;
+		if ((res = json_object_get(ans, "resource")) == NULL) {
+			main_err("worker answered get without resource");
+			goto fail;
+		}
+	}
+	ex = main_outcome(res);
+	fflush(stdout);
+	wpipe_close(lo.lo_wp);
+	if (wpipe_wait(lo.lo_wp, LOCAL_STOP_TIMEOUT, &status) == WPIPE_TIMEOUT)
+		main_err("worker did not exit within %gs of end of input",
+		    LOCAL_STOP_TIMEOUT);
+fail:
+	json_decref(ans);
+	json_decref(fields);
+	free(type);
+	free(version);
+	wpipe_free(lo.lo_wp);
+	return ex;
+}

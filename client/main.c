@@ -1,0 +1,667 @@
+/*
+ * nebula-plugin: the command line of the client (SPEC.md section 5).  It
+ * parses the global options (daemon URL, token file, request timeout),
+ * dispatches to one command per function here or in its own file (watch,
+ * local, check), prints JSON on stdout and one error line on stderr, and
+ * maps every outcome onto the documented exit statuses.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+#define MAIN_ENV_URL		"NEBULA_PLUGIN_URL"
+#define MAIN_ENV_TOKEN		"NEBULA_PLUGIN_TOKEN_FILE"
+#define MAIN_CHECK_TIMEOUT	5.0
+#define MAIN_CHECK_CONCURRENCY	64
+#define MAIN_WATCH_INFLIGHT	32
+
+volatile sig_atomic_t	 main_stop;
+
+struct main_opts {
+	const char	*mo_url;
+	char		*mo_token;
+	double		 mo_timeout;
+};
+
+static void
+main_usage(void)
+{
+	fprintf(stderr,
+	    "usage: %s [-hV] [-s URL] [-T TOKEN_FILE] [-t SECONDS] COMMAND "
+	    "[ARG]...\n"
+	    "  create TYPE[/VERSION] FILE|-\n"
+	    "  get TYPE[/VERSION] RESOURCE_ID\n"
+	    "  delete TYPE[/VERSION] RESOURCE_ID\n"
+	    "  run [-i SECONDS] [-m SECONDS] [-r COUNT] TYPE[/VERSION] FILE|-\n"
+	    "  list\n"
+	    "  watch [-i SECONDS] [-m SECONDS] [-n COUNT] [-r COUNT] FILE|-\n"
+	    "  local [-i SECONDS] [-m SECONDS] [-w SECONDS] [--] COMMAND "
+	    "[ARG]...\n"
+	    "  check [-n COUNT] [-w SECONDS] [--template FILE] "
+	    "[--type TYPE[/VERSION]] [--] COMMAND [ARG]...\n", NPC_PROGNAME);
+}
+
+void
+main_err(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "%s: ", NPC_PROGNAME);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+main_res_err(const char *what, const struct npc_result *res)
+{
+	if (res->res_status == 0)
+		main_err("%s: %s: %s", what, res->res_code, res->res_message);
+	else
+		main_err("%s: %ld %s: %s", what, res->res_status, res->res_code,
+		    res->res_message);
+}
+
+/* Reads a JSON object from path, or stdin for "-"; NULL after an error. */
+json_t *
+main_read_json(const char *path)
+{
+	json_error_t	 jerr;
+	json_t		*v;
+
+	if (strcmp(path, "-") == 0)
+		v = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
+	else
+		v = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (v == NULL) {
+		main_err("%s:%d: %s", strcmp(path, "-") == 0 ? "stdin" : path,
+		    jerr.line, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		main_err("%s: not a JSON object", path);
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void
+main_print(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Prints a terminal resource's outputs, or its failure; the exit status. */
+int
+main_outcome(json_t *resource)
+{
+	const char	*phase, *m;
+	json_t		*out;
+
+	phase = json_string_value(json_object_get(resource, "phase"));
+	if (phase != NULL && strcmp(phase, "SUCCEEDED") == 0) {
+		out = json_object_get(resource, "outputs");
+		if (out == NULL)
+			printf("{}\n");
+		else
+			main_print(out);
+		return NPC_EXIT_OK;
+	}
+	m = json_string_value(json_object_get(resource, "message"));
+	main_err("job %s%s%s", phase != NULL ? phase : "(no phase)",
+	    m ? ": " : "", m ? m : "");
+	return NPC_EXIT_FAILED;
+}
+
+static int
+main_seconds(const char *s, double *d)
+{
+	char	*end;
+
+	errno = 0;
+	*d = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(*d) ||
+	    *d <= 0 || *d > 86400 * 365) {
+		main_err("not a positive number of seconds: %s", s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+main_count(const char *s, int min, int max, int *n)
+{
+	char	*end;
+	long	 l;
+
+	errno = 0;
+	l = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || l < min || l > max) {
+		main_err("not a count from %d to %d: %s", min, max, s);
+		return -1;
+	}
+	*n = (int)l;
+	return 0;
+}
+
+/* The first line of the token file, without surrounding white space. */
+static char *
+main_token(const char *path)
+{
+	FILE	*fp;
+	char	*line = NULL, *s, *e;
+	size_t	 cap = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		main_err("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (getline(&line, &cap, fp) == -1) {
+		main_err("%s: empty token file", path);
+		free(line);
+		fclose(fp);
+		return NULL;
+	}
+	fclose(fp);
+	for (s = line; *s == ' ' || *s == '\t'; s++)
+		;
+	e = s + strlen(s);
+	while (e > s && strchr(" \t\r\n", e[-1]) != NULL)
+		*--e = '\0';
+	if (*s == '\0') {
+		main_err("%s: empty token", path);
+		free(line);
+		return NULL;
+	}
+	memmove(line, s, strlen(s) + 1);
+	return line;
+}
+
+static void
+main_on_signal(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+/* SIGINT and SIGTERM set main_stop once; a second one acts as usual. */
+static void
+main_catch_signals(void)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static struct npc *
+main_npc(const struct main_opts *mo)
+{
+	struct npc	*c;
+
+	if ((c = npc_new(mo->mo_url, mo->mo_token, mo->mo_timeout)) == NULL)
+		main_err("out of memory");
+	return c;
+}
+
+/* Parses TYPE[/VERSION] and RESOURCE_ID or FILE: the common two args. */
+static int
+main_two(int argc, char **argv, char **type, char **version)
+{
+	if (argc != 3) {
+		main_usage();
+		return -1;
+	}
+	if (npc_split_type(argv[1], type, version) == -1) {
+		main_err("bad task type: %s (TYPE or TYPE/VERSION)", argv[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_create(const struct main_opts *mo, int argc, char **argv)
+{
+	struct npc_result	 res;
+	struct npc		*c = NULL;
+	char			*type = NULL, *version = NULL, *rid = NULL;
+	json_t			*body = NULL;
+	int			 ex = NPC_EXIT_USAGE;
+
+	npc_result_init(&res);
+	if (main_two(argc, argv, &type, &version) == -1 ||
+	    (body = main_read_json(argv[2])) == NULL)
+		goto fail;
+	ex = NPC_EXIT_ERROR;
+	if ((c = main_npc(mo)) == NULL)
+		goto fail;
+	if (npc_create(c, type, version, body, &rid, &res) == -1) {
+		main_res_err("create", &res);
+		ex = npc_result_exit(&res);
+		if (ex == NPC_EXIT_OK)
+			ex = NPC_EXIT_ERROR;
+		goto fail;
+	}
+	printf("%s\n", rid);
+	ex = NPC_EXIT_OK;
+fail:
+	npc_result_clear(&res);
+	npc_free(c);
+	json_decref(body);
+	free(rid);
+	free(type);
+	free(version);
+	return ex;
+}
+
+/* get and delete: one call on one job, its answer printed. */
+static int
+cmd_job(const struct main_opts *mo, int argc, char **argv)
+{
+	struct npc_result	 res;
+	struct npc		*c = NULL;
+	char			*type = NULL, *version = NULL;
+	int			 ex = NPC_EXIT_USAGE, rv;
+
+	npc_result_init(&res);
+	if (main_two(argc, argv, &type, &version) == -1)
+		goto fail;
+	ex = NPC_EXIT_ERROR;
+	if ((c = main_npc(mo)) == NULL)
+		goto fail;
+	if (strcmp(argv[0], "get") == 0)
+		rv = npc_get(c, type, version, argv[2], &res);
+	else
+		rv = npc_delete(c, type, version, argv[2], &res);
+	if (rv == -1) {
+		main_res_err(argv[0], &res);
+		ex = npc_result_exit(&res);
+		if (ex == NPC_EXIT_OK)
+			ex = NPC_EXIT_ERROR;
+		goto fail;
+	}
+	main_print(res.res_body);
+	ex = NPC_EXIT_OK;
+fail:
+	npc_result_clear(&res);
+	npc_free(c);
+	free(type);
+	free(version);
+	return ex;
+}
+
+static int
+cmd_list(const struct main_opts *mo, int argc, char **argv)
+{
+	struct npc_result	 res;
+	struct npc		*c;
+	int			 ex;
+
+	(void)argv;
+	if (argc != 1) {
+		main_usage();
+		return NPC_EXIT_USAGE;
+	}
+	if ((c = main_npc(mo)) == NULL)
+		return NPC_EXIT_ERROR;
+	npc_result_init(&res);
+	if (npc_list(c, &res) == -1) {
+		main_res_err("list", &res);
+		ex = npc_result_exit(&res);
+		if (ex == NPC_EXIT_OK)
+			ex = NPC_EXIT_ERROR;
+	} else {
+		main_print(res.res_body);
+		ex = NPC_EXIT_OK;
+	}
+	npc_result_clear(&res);
+	npc_free(c);
+	return ex;
+}
+
+/* Options -i, -m, -r shared by run and watch; 1 taken, 0 not, -1 bad. */
+static int
+main_poll_opt(int ch, struct npc_poll_conf *pc)
+{
+	switch (ch) {
+	case 'i':
+		return main_seconds(optarg, &pc->pc_initial) == -1 ? -1 : 1;
+	case 'm':
+		return main_seconds(optarg, &pc->pc_max) == -1 ? -1 : 1;
+	case 'r':
+		return main_count(optarg, 0, 1000000, &pc->pc_retries) == -1 ?
+		    -1 : 1;
+	}
+	return 0;
+}
+
+static int
+main_error_exit(const struct npc_result *res)
+{
+	int	 ex = npc_result_exit(res);
+
+	return ex == NPC_EXIT_OK ? NPC_EXIT_ERROR : ex;
+}
+
+/* Deletes the job after an interrupt; always "failed" (the job aborted). */
+static int
+main_run_abort(struct npc *c, const struct npc_poll_conf *pc,
+    const char *path, struct npc_result *res)
+{
+	npc_set_cancel(c, NULL);
+	if (npc_poll_retry(c, pc, NULL, 1, "DELETE", path, NULL, res) == 0)
+		main_err("interrupted: job deleted");
+	else
+		main_res_err("interrupted: delete", res);
+	return NPC_EXIT_FAILED;
+}
+
+static int
+cmd_run(const struct main_opts *mo, int argc, char **argv)
+{
+	struct npc_poll_conf	 pc;
+	struct npc_result	 res;
+	struct npc		*c = NULL;
+	char			*type = NULL, *version = NULL, *path = NULL;
+	char			*jpath = NULL, *ridcopy = NULL;
+	const char		*rid;
+	json_t			*body = NULL, *r;
+	int			 ex = NPC_EXIT_USAGE, ch, rv;
+
+	npc_result_init(&res);
+	npc_poll_conf_init(&pc);
+	optind = 0;
+	while ((ch = getopt(argc, argv, "+i:m:r:")) != -1)
+		if ((rv = main_poll_opt(ch, &pc)) != 1) {
+			if (rv == 0)
+				main_usage();
+			goto fail;
+		}
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (main_two(argc, argv, &type, &version) == -1 ||
+	    (body = main_read_json(argv[2])) == NULL)
+		goto fail;
+	ex = NPC_EXIT_ERROR;
+	if ((c = main_npc(mo)) == NULL ||
+	    (path = npc_job_path(c, type, version, NULL)) == NULL)
+		goto fail;
+	main_catch_signals();
+	rv = npc_poll_retry(c, &pc, &main_stop, 0, "PUT", path, body, &res);
+	if (rv == NPC_POLL_CANCELLED) {
+		main_err("interrupted before the job was created");
+		ex = NPC_EXIT_FAILED;
+		goto fail;
+	}
+	if (rv == -1) {
+		main_res_err("create", &res);
+		ex = main_error_exit(&res);
+		goto fail;
+	}
+	rid = json_string_value(json_object_get(res.res_body, "resource_id"));
+	if (rid == NULL) {
+		main_err("create: the answer has no resource_id");
+		goto fail;
+	}
+	/* res_body is about to be replaced: keep our own copy of the id. */
+	if ((ridcopy = strdup(rid)) == NULL ||
+	    (jpath = npc_job_path(c, type, version, ridcopy)) == NULL)
+		goto fail;
+	if (main_stop) {
+		ex = main_run_abort(c, &pc, jpath, &res);
+		goto fail;
+	}
+	r = json_object_get(res.res_body, "resource");
+	if (r != NULL && json_is_string(json_object_get(r, "phase")) &&
+	    npc_phase_terminal(json_string_value(json_object_get(r,
+	    "phase")))) {
+		ex = main_outcome(r);
+		goto fail;
+	}
+	npc_set_cancel(c, &main_stop);
+	rv = npc_poll_job(c, &pc, &main_stop, type, version, ridcopy, &res);
+	if (rv == NPC_POLL_CANCELLED)
+		ex = main_run_abort(c, &pc, jpath, &res);
+	else if (rv == -1) {
+		main_res_err("get", &res);
+		ex = main_error_exit(&res);
+	} else
+		ex = main_outcome(res.res_body);
+fail:
+	npc_result_clear(&res);
+	npc_free(c);
+	json_decref(body);
+	free(path);
+	free(jpath);
+	free(ridcopy);
+	free(type);
+	free(version);
+	return ex;
+}
+
+static int
+cmd_watch(const struct main_opts *mo, int argc, char **argv)
+{
+	struct watch_conf	 wc;
+	struct npc		*c;
+	FILE			*fp;
+	int			 ch, rv;
+
+	npc_poll_conf_init(&wc.wc_poll);
+	wc.wc_inflight = MAIN_WATCH_INFLIGHT;
+	optind = 0;
+	while ((ch = getopt(argc, argv, "+i:m:n:r:")) != -1) {
+		if (ch == 'n') {
+			if (main_count(optarg, 1, 100000, &wc.wc_inflight) == -1)
+				return NPC_EXIT_USAGE;
+			continue;
+		}
+		if ((rv = main_poll_opt(ch, &wc.wc_poll)) != 1) {
+			if (rv == 0)
+				main_usage();
+			return NPC_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		main_usage();
+		return NPC_EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(argv[optind], "r")) == NULL) {
+		main_err("%s: %s", argv[optind], strerror(errno));
+		return NPC_EXIT_USAGE;
+	}
+	if ((c = main_npc(mo)) == NULL)
+		rv = NPC_EXIT_ERROR;
+	else
+		rv = watch_main(c, &wc, fp, argv[optind]);
+	npc_free(c);
+	if (fp != stdin)
+		fclose(fp);
+	return rv;
+}
+
+static int
+cmd_local(const struct main_opts *mo, int argc, char **argv)
+{
+	struct local_conf	 lc;
+	json_t			*body;
+	int			 ch, ex;
+
+	lc.lc_initial = NPC_POLL_INITIAL;
+	lc.lc_max = NPC_POLL_MAX;
+	lc.lc_timeout = mo->mo_timeout;
+	optind = 0;
+	while ((ch = getopt(argc, argv, "+i:m:w:")) != -1) {
+		if ((ch == 'i' && main_seconds(optarg, &lc.lc_initial) == 0) ||
+		    (ch == 'm' && main_seconds(optarg, &lc.lc_max) == 0) ||
+		    (ch == 'w' && main_seconds(optarg, &lc.lc_timeout) == 0))
+			continue;
+		if (ch != 'i' && ch != 'm' && ch != 'w')
+			main_usage();
+		return NPC_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		main_usage();
+		return NPC_EXIT_USAGE;
+	}
+	if ((body = main_read_json("-")) == NULL)
+		return NPC_EXIT_USAGE;
+	main_catch_signals();
+	ex = local_main(&lc, argv + optind, body);
+	json_decref(body);
+	return ex;
+}
+
+static int
+cmd_check(const struct main_opts *mo, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "template", required_argument, NULL, 'f' },
+		{ "type", required_argument, NULL, 'y' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct check_conf	 cc;
+	json_t			*tmpl = NULL;
+	int			 ch, ex = NPC_EXIT_USAGE;
+
+	(void)mo;
+	memset(&cc, 0, sizeof(cc));
+	cc.cc_timeout = MAIN_CHECK_TIMEOUT;
+	cc.cc_max_concurrency = MAIN_CHECK_CONCURRENCY;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+n:w:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			json_decref(tmpl);
+			if ((tmpl = main_read_json(optarg)) == NULL)
+				goto fail;
+			if (!json_is_object(json_object_get(tmpl,
+			    "task_template"))) {
+				main_err("%s: no task_template object", optarg);
+				goto fail;
+			}
+			break;
+		case 'n':
+			if (main_count(optarg, 1, NP_MAX_CONCURRENCY,
+			    &cc.cc_max_concurrency) == -1)
+				goto fail;
+			break;
+		case 'w':
+			if (main_seconds(optarg, &cc.cc_timeout) == -1)
+				goto fail;
+			break;
+		case 'y':
+			cc.cc_type = optarg;
+			break;
+		default:
+			main_usage();
+			goto fail;
+		}
+	}
+	if (optind >= argc) {
+		main_usage();
+		goto fail;
+	}
+	cc.cc_template = tmpl;
+	ex = check_main(&cc, argv + optind);
+fail:
+	json_decref(tmpl);
+	return ex;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct {
+		const char	*name;
+		int		(*fn)(const struct main_opts *, int, char **);
+	} cmds[] = {
+		{ "check", cmd_check },
+		{ "create", cmd_create },
+		{ "delete", cmd_job },
+		{ "get", cmd_job },
+		{ "list", cmd_list },
+		{ "local", cmd_local },
+		{ "run", cmd_run },
+		{ "watch", cmd_watch },
+	};
+	struct main_opts	 mo;
+	const char		*token_file;
+	size_t			 i;
+	int			 ch, ex;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.mo_timeout = NPC_DEFAULT_TIMEOUT;
+	mo.mo_url = getenv(MAIN_ENV_URL);
+	token_file = getenv(MAIN_ENV_TOKEN);
+	while ((ch = getopt(argc, argv, "+hVs:T:t:")) != -1) {
+		switch (ch) {
+		case 'h':
+			main_usage();
+			return NPC_EXIT_OK;
+		case 'V':
+			printf("%s %s\n", NPC_PROGNAME, PACKAGE_VERSION);
+			return NPC_EXIT_OK;
+		case 's':
+			mo.mo_url = optarg;
+			break;
+		case 'T':
+			token_file = optarg;
+			break;
+		case 't':
+			if (main_seconds(optarg, &mo.mo_timeout) == -1)
+				return NPC_EXIT_USAGE;
+			break;
+		default:
+			main_usage();
+			return NPC_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		main_usage();
+		return NPC_EXIT_USAGE;
+	}
+	if (mo.mo_url == NULL || *mo.mo_url == '\0')
+		mo.mo_url = NPC_DEFAULT_URL;
+	if (token_file != NULL && *token_file != '\0' &&
+	    (mo.mo_token = main_token(token_file)) == NULL)
+		return NPC_EXIT_USAGE;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			break;
+	if (i == sizeof(cmds) / sizeof(cmds[0])) {
+		main_err("unknown command: %s", argv[0]);
+		main_usage();
+		free(mo.mo_token);
+		return NPC_EXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		main_err("cannot initialise libcurl");
+		free(mo.mo_token);
+		return NPC_EXIT_ERROR;
+	}
+	ex = cmds[i].fn(&mo, argc, argv);
+	curl_global_cleanup();
+	free(mo.mo_token);
+	return ex;
+}

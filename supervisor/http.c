@@ -1,0 +1,1361 @@
+/*
+ * The daemon's HTTP/1.1 front end: listening sockets, accepted connections,
+ * request parsing with http_parser, per-connection timeouts and responses
+ * written strictly in request order.  It owns every connection and every
+ * struct http_request; the router only borrows a request between
+ * router_dispatch() and http_respond(), or router_abort() if the client left.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <http_parser.h>
+
+#include "nebula-plugind.h"
+
+#define HTTP_MAX_PIPELINE	64	/* queued requests before reads pause */
+#define HTTP_MAX_HEADERS	100
+#define HTTP_MAX_OUTPUT		(256 * 1024)	/* output before reads pause */
+#define HTTP_READ_SIZE		16384
+#define HTTP_REQ_CACHE		64	/* spare requests kept for reuse */
+#define HTTP_KEEP_BUF		16384	/* larger buffers are not kept */
+#define HTTP_ACCEPT_RETRY	1.0	/* seconds, after EMFILE */
+#define HTTP_HEAD_SLACK		16	/* request line beyond the target */
+#define HTTP_CONTINUE		"HTTP/1.1 100 Continue\r\n\r\n"
+
+enum http_rstate {
+	RS_HEAD,		/* reading the request head */
+	RS_BODY,		/* reading the body */
+	RS_ROUTER,		/* dispatched, waiting for http_respond() */
+	RS_DONE			/* answered, waiting for its turn to be sent */
+};
+
+enum http_tkind {
+	TK_NONE,		/* waiting on the router: no timeout here */
+	TK_IDLE,		/* nothing in progress: close quietly */
+	TK_HEAD,		/* head incomplete: 408 */
+	TK_BODY,		/* body incomplete: 408 */
+	TK_WRITE		/* output stuck: close */
+};
+
+enum http_hdr {
+	HDR_OTHER,
+	HDR_CONTENT_LENGTH,
+	HDR_TRANSFER_ENCODING,
+	HDR_EXPECT,
+	HDR_TRACEPARENT,
+	HDR_AUTHORIZATION
+};
+
+struct http_req {
+	struct http_request	 rq_pub;	/* first: what the router sees */
+	TAILQ_ENTRY(http_req)	 rq_entry;
+	enum http_rstate	 rq_state;
+	int			 rq_close;	/* close after its response */
+	int			 rq_keepalive10; /* HTTP/1.0 keep-alive */
+	int			 rq_nobody;	/* HEAD: no response body */
+	int			 rq_continue;	/* 100 Continue still owed */
+	int			 rq_queued;	/* response is in hc_out */
+	int			 rq_has_trace;
+	int			 rq_has_auth;
+	struct buf		 rq_url;
+	struct buf		 rq_body;
+	struct buf		 rq_trace;
+	struct buf		 rq_auth;
+	struct buf		 rq_resp;	/* response waiting for its turn */
+};
+TAILQ_HEAD(http_reqs, http_req);
+
+struct http_conn {
+	TAILQ_ENTRY(http_conn)	 hc_entry;
+	int			 hc_fd;
+	ev_io			 hc_rio;
+	ev_io			 hc_wio;
+	ev_timer		 hc_timer;
+	enum http_tkind		 hc_tkind;
+	unsigned long		 hc_tseq;	/* hc_seq when the timer was set */
+	unsigned long		 hc_seq;	/* bumped at each head and body */
+	http_parser		 hc_parser;
+	struct http_reqs	 hc_reqs;	/* request order */
+	size_t			 hc_nreqs;
+	struct http_req		*hc_cur;	/* being parsed, or NULL */
+	struct buf		 hc_out;
+	int			 hc_err;	/* status for a framing error */
+	int			 hc_served;	/* a request was seen */
+	int			 hc_rdone;	/* read no further requests */
+	int			 hc_eof;	/* the client sent FIN */
+	int			 hc_close;	/* close once hc_out is sent */
+	int			 hc_broken;	/* close at the next chance */
+	int			 hc_dying;
+	/* the head being parsed */
+	size_t			 hc_head_bytes;
+	size_t			 hc_nheaders;
+	int			 hc_in_value;
+	enum http_hdr		 hc_hdr;
+	int			 hc_hdr_dup;	/* second of its kind */
+	char			 hc_field[24];
+	size_t			 hc_field_len;
+	char			 hc_expect[24];
+	size_t			 hc_expect_len;
+	int			 hc_ncl;
+	int			 hc_nte;
+	int			 hc_nexpect;
+};
+TAILQ_HEAD(http_conns, http_conn);
+
+struct http_listener {
+	TAILQ_ENTRY(http_listener) hl_entry;
+	int			 hl_fd;
+	ev_io			 hl_io;
+};
+TAILQ_HEAD(http_listeners, http_listener);
+
+static struct {
+	struct ev_loop		*loop;
+	struct limits_conf	 limits;
+	struct http_listeners	 listeners;
+	struct http_conns	 conns;
+	size_t			 nconns;
+	size_t			 pending;	/* dispatched, unanswered */
+	int			 accept_paused;
+	int			 draining;	/* http_stop_accepting() ran */
+	ev_timer		 retry;		/* resumes accept after EMFILE */
+	struct http_req		*spare[HTTP_REQ_CACHE];
+	size_t			 nspare;
+	uint32_t		 id_prefix;
+	unsigned long long	 id_counter;
+	time_t			 date_when;
+	char			 date[64];
+	char			 rbuf[HTTP_READ_SIZE];
+} http;
+
+static int	 http_on_message_begin(http_parser *);
+static int	 http_on_url(http_parser *, const char *, size_t);
+static int	 http_on_header_field(http_parser *, const char *, size_t);
+static int	 http_on_header_value(http_parser *, const char *, size_t);
+static int	 http_on_headers_complete(http_parser *);
+static int	 http_on_body(http_parser *, const char *, size_t);
+static int	 http_on_message_complete(http_parser *);
+static void	 http_conn_close(struct http_conn *);
+static void	 http_conn_flush(struct http_conn *);
+static void	 http_accept_resume(void);
+
+static const http_parser_settings http_settings = {
+	.on_message_begin = http_on_message_begin,
+	.on_url = http_on_url,
+	.on_header_field = http_on_header_field,
+	.on_header_value = http_on_header_value,
+	.on_headers_complete = http_on_headers_complete,
+	.on_body = http_on_body,
+	.on_message_complete = http_on_message_complete
+};
+
+const char *
+http_status_text(int status)
+{
+	const char	*s;
+
+	s = http_status_str((enum http_status)status);
+	if (s == NULL || *s == '<')
+		return "Unknown";
+	return s;
+}
+
+static const char *
+http_error_code(int status)
+{
+	switch (status) {
+	case 408:
+		return "REQUEST_TIMEOUT";
+	case 413:
+		return "PAYLOAD_TOO_LARGE";
+	case 414:
+		return "URI_TOO_LONG";
+	case 431:
+		return "HEADERS_TOO_LARGE";
+	default:
+		return "BAD_REQUEST";
+	}
+}
+
+/* Builds {"error":{"code":...,"message":...}}; the caller frees it. */
+static char *
+http_error_body(const char *code, const char *message)
+{
+	json_t	*j;
+	char	*s;
+
+	j = json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : "",
+	    "message", message ? message : "");
+	if (j == NULL)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+/* Drops a buffer's contents, and its memory when it grew large. */
+static void
+http_buf_recycle(struct buf *b)
+{
+	if (b->buf_cap > HTTP_KEEP_BUF)
+		buf_release(b);
+	else
+		buf_reset(b);
+}
+
+static void
+http_req_free(struct http_req *r)
+{
+	if (r == NULL)
+		return;
+	if (http.nspare < HTTP_REQ_CACHE) {
+		http_buf_recycle(&r->rq_url);
+		http_buf_recycle(&r->rq_body);
+		http_buf_recycle(&r->rq_trace);
+		http_buf_recycle(&r->rq_auth);
+		http_buf_recycle(&r->rq_resp);
+		http.spare[http.nspare++] = r;
+		return;
+	}
+	buf_release(&r->rq_url);
+	buf_release(&r->rq_body);
+	buf_release(&r->rq_trace);
+	buf_release(&r->rq_auth);
+	buf_release(&r->rq_resp);
+	free(r);
+}
+
+/* Starts a request at the end of the connection's queue. */
+static struct http_req *
+http_req_new(struct http_conn *c)
+{
+	struct http_req	*r;
+	struct buf	 keep[5];
+
+	if (http.nspare > 0) {
+		r = http.spare[--http.nspare];
+		keep[0] = r->rq_url;
+		keep[1] = r->rq_body;
+		keep[2] = r->rq_trace;
+		keep[3] = r->rq_auth;
+		keep[4] = r->rq_resp;
+		memset(r, 0, sizeof(*r));
+		r->rq_url = keep[0];
+		r->rq_body = keep[1];
+		r->rq_trace = keep[2];
+		r->rq_auth = keep[3];
+		r->rq_resp = keep[4];
+	} else if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->rq_state = RS_HEAD;
+	r->rq_pub.req_conn = c;
+	r->rq_pub.req_method = -1;
+	r->rq_pub.req_method_name = "-";
+	r->rq_pub.req_path = NULL;
+	r->rq_pub.req_start = ev_now(http.loop);
+	snprintf(r->rq_pub.req_id, sizeof(r->rq_pub.req_id), "%08x%012llx",
+	    (unsigned)http.id_prefix, ++http.id_counter & 0xffffffffffffULL);
+	TAILQ_INSERT_TAIL(&c->hc_reqs, r, rq_entry);
+	c->hc_nreqs++;
+	return r;
+}
+
+static void
+http_req_remove(struct http_conn *c, struct http_req *r)
+{
+	TAILQ_REMOVE(&c->hc_reqs, r, rq_entry);
+	c->hc_nreqs--;
+	if (c->hc_cur == r)
+		c->hc_cur = NULL;
+	http_req_free(r);
+}
+
+/* NUL-terminates a captured string; NULL when there is none. */
+static char *
+http_buf_str(struct buf *b, size_t *lenp)
+{
+	if (lenp != NULL)
+		*lenp = b->buf_len;
+	if (b->buf_len == 0 && lenp != NULL)
+		return NULL;
+	if (buf_append(b, "", 1) == -1)
+		return NULL;
+	b->buf_len--;
+	return b->buf_data;
+}
+
+/* Trims trailing blanks of a header value, then NUL-terminates it. */
+static char *
+http_buf_value(struct buf *b, int present)
+{
+	if (!present)
+		return NULL;
+	while (b->buf_len > 0 && (b->buf_data[b->buf_len - 1] == ' ' ||
+	    b->buf_data[b->buf_len - 1] == '\t'))
+		b->buf_len--;
+	return http_buf_str(b, NULL);
+}
+
+/* Splits the target into path and query for the router and the log. */
+static void
+http_req_target(struct http_req *r)
+{
+	struct http_request	*q = &r->rq_pub;
+	char			*s, *p;
+
+	if (r->rq_url.buf_len > NP_MAX_URL_BYTES ||
+	    (s = http_buf_str(&r->rq_url, NULL)) == NULL) {
+		q->req_path = NULL;
+		return;
+	}
+	q->req_path = s;
+	q->req_query = NULL;
+	if ((p = strchr(s, '?')) != NULL) {
+		*p = '\0';
+		q->req_query = p + 1;
+	}
+	q->req_path_len = strlen(s);
+}
+
+static const char *
+http_date(void)
+{
+	time_t		 now = (time_t)ev_now(http.loop);
+	struct tm	 tm;
+
+	if (now != http.date_when || http.date[0] == '\0') {
+		http.date_when = now;
+		if (gmtime_r(&now, &tm) == NULL ||
+		    strftime(http.date, sizeof(http.date),
+		    "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm) == 0)
+			http.date[0] = '\0';
+	}
+	return http.date;
+}
+
+/* Does a block of "Name: value\r\n" lines contain the named header? */
+static int
+http_has_header(const char *lines, const char *name)
+{
+	size_t		 n = strlen(name);
+	const char	*p = lines;
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return 1;
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* Formats a response; it goes out now if the request heads the queue. */
+static void
+http_req_answer(struct http_req *r, int status, const char *extra,
+    const char *body, size_t len)
+{
+	struct http_conn	*c = r->rq_pub.req_conn;
+	struct buf		*b;
+	size_t			 start;
+	int			 rc = 0;
+
+	if (http.draining && c->hc_cur == NULL &&
+	    TAILQ_NEXT(r, rq_entry) == NULL) {
+		r->rq_close = 1;
+		c->hc_rdone = 1;
+	}
+	if (body == NULL)
+		len = 0;
+	b = TAILQ_FIRST(&c->hc_reqs) == r && !c->hc_close ? &c->hc_out :
+	    &r->rq_resp;
+	start = b->buf_len;
+	rc |= buf_printf(b, "HTTP/1.1 %d %s\r\n%s", status,
+	    http_status_text(status), http_date());
+	if (extra == NULL || !http_has_header(extra, "content-type"))
+		rc |= buf_printf(b, "Content-Type: application/json\r\n");
+	rc |= buf_printf(b, "Content-Length: %zu\r\n", len);
+	if (r->rq_close)
+		rc |= buf_printf(b, "Connection: close\r\n");
+	else if (r->rq_keepalive10)
+		rc |= buf_printf(b, "Connection: keep-alive\r\n");
+	if (extra != NULL)
+		rc |= buf_append(b, extra, strlen(extra));
+	rc |= buf_append(b, "\r\n", 2);
+	if (!r->rq_nobody)
+		rc |= buf_append(b, body, len);
+	if (rc != 0) {
+		b->buf_len = start;
+		c->hc_broken = 1;
+	}
+	r->rq_state = RS_DONE;
+	r->rq_queued = b == &c->hc_out;
+	log_access(r->rq_pub.req_method_name,
+	    r->rq_pub.req_path ? r->rq_pub.req_path : "-", r->rq_pub.req_id,
+	    status, len, ev_now(http.loop) - r->rq_pub.req_start);
+	http_conn_flush(c);
+}
+
+static void
+http_req_answer_error(struct http_req *r, int status, const char *message)
+{
+	char	*body;
+
+	body = http_error_body(http_error_code(status), message);
+	http_req_answer(r, status, NULL, body, body ? strlen(body) : 0);
+	free(body);
+}
+
+void
+http_respond(struct http_request *req, int status, const char *extra,
+    const char *body, size_t len)
+{
+	struct http_req	*r = (struct http_req *)req;
+
+	if (r == NULL || r->rq_state != RS_ROUTER || req->req_conn == NULL) {
+		log_warnx("http_respond: request %s is not waiting for an "
+		    "answer", r ? req->req_id : "(null)");
+		return;
+	}
+	http.pending--;
+	http_req_answer(r, status, extra, body, len);
+}
+
+void
+http_respond_error(struct http_request *req, int status, const char *code,
+    const char *message, const char *extra)
+{
+	char	*body;
+
+	body = http_error_body(code, message);
+	http_respond(req, status, extra, body, body ? strlen(body) : 0);
+	free(body);
+}
+
+static void
+http_conn_update_read(struct http_conn *c)
+{
+	int	 want;
+
+	want = !c->hc_rdone && !c->hc_eof && !c->hc_close && !c->hc_dying &&
+	    !c->hc_broken && c->hc_nreqs < HTTP_MAX_PIPELINE &&
+	    buf_pending(&c->hc_out) < HTTP_MAX_OUTPUT;
+	if (want && !ev_is_active(&c->hc_rio))
+		ev_io_start(http.loop, &c->hc_rio);
+	else if (!want && ev_is_active(&c->hc_rio))
+		ev_io_stop(http.loop, &c->hc_rio);
+}
+
+/* Moves answered responses from the queue's head to the output buffer. */
+static void
+http_conn_flush(struct http_conn *c)
+{
+	struct http_req	*r;
+
+	if (c->hc_dying)
+		return;
+	while ((r = TAILQ_FIRST(&c->hc_reqs)) != NULL) {
+		if (r->rq_state == RS_DONE) {
+			if (!r->rq_queued && buf_append(&c->hc_out,
+			    r->rq_resp.buf_data, r->rq_resp.buf_len) == -1)
+				c->hc_broken = 1;
+			if (r->rq_close)
+				c->hc_close = 1;
+			http_req_remove(c, r);
+			if (c->hc_close)
+				break;
+			continue;
+		}
+		if (r->rq_continue && r == c->hc_cur) {
+			r->rq_continue = 0;
+			if (buf_append(&c->hc_out, HTTP_CONTINUE,
+			    strlen(HTTP_CONTINUE)) == -1)
+				c->hc_broken = 1;
+		}
+		break;
+	}
+	if ((buf_pending(&c->hc_out) > 0 || c->hc_broken) &&
+	    !ev_is_active(&c->hc_wio))
+		ev_io_start(http.loop, &c->hc_wio);
+	http_conn_update_read(c);
+}
+
+/* Arms the connection's one timer for what it is waiting for now. */
+static void
+http_conn_timer(struct http_conn *c)
+{
+	enum http_tkind	 kind;
+	double		 secs = 0;
+
+	if (c->hc_cur != NULL)
+		kind = c->hc_cur->rq_state == RS_HEAD ? TK_HEAD : TK_BODY;
+	else if (buf_pending(&c->hc_out) > 0)
+		kind = TK_WRITE;
+	else if (!TAILQ_EMPTY(&c->hc_reqs))
+		kind = TK_NONE;
+	else
+		kind = TK_IDLE;
+	if (kind == c->hc_tkind && c->hc_tseq == c->hc_seq)
+		return;
+	c->hc_tkind = kind;
+	c->hc_tseq = c->hc_seq;
+	switch (kind) {
+	case TK_HEAD:
+		secs = http.limits.header_timeout;
+		break;
+	case TK_BODY:
+		secs = http.limits.body_timeout;
+		break;
+	case TK_IDLE:
+		secs = c->hc_served ? http.limits.idle_timeout :
+		    http.limits.header_timeout;
+		break;
+	case TK_WRITE:
+		secs = http.limits.idle_timeout;
+		break;
+	case TK_NONE:
+		break;
+	}
+	ev_timer_stop(http.loop, &c->hc_timer);
+	if (kind != TK_NONE && secs > 0) {
+		ev_timer_set(&c->hc_timer, secs, 0.);
+		ev_timer_start(http.loop, &c->hc_timer);
+	}
+}
+
+/*
+ * Ends reading on a framing error: the request being parsed (or a new one
+ * standing for the bytes that made no request) is answered with the error,
+ * in its turn, and the connection closes once that is written.
+ */
+static int
+http_conn_fail(struct http_conn *c, int status, const char *message)
+{
+	struct http_req	*r;
+
+	if ((r = c->hc_cur) == NULL && (r = http_req_new(c)) == NULL)
+		return -1;
+	c->hc_cur = NULL;
+	c->hc_rdone = 1;
+	r->rq_close = 1;
+	r->rq_continue = 0;
+	r->rq_state = RS_HEAD;
+	http_req_target(r);
+	http_req_answer_error(r, status, message);
+	return 0;
+}
+
+/* Closes the connection if nothing is left to do on it; 1 if closed. */
+static int
+http_conn_check(struct http_conn *c)
+{
+	if (c->hc_broken || (buf_pending(&c->hc_out) == 0 && (c->hc_close ||
+	    ((c->hc_eof || c->hc_rdone) && TAILQ_EMPTY(&c->hc_reqs))))) {
+		http_conn_close(c);
+		return 1;
+	}
+	http_conn_update_read(c);
+	http_conn_timer(c);
+	return 0;
+}
+
+static struct http_conn *
+http_conn_of(http_parser *p)
+{
+	return p->data;
+}
+
+static int
+http_on_message_begin(http_parser *p)
+{
+	struct http_conn	*c = http_conn_of(p);
+	struct http_req		*r;
+
+	if ((r = http_req_new(c)) == NULL) {
+		c->hc_broken = 1;
+		return -1;
+	}
+	c->hc_cur = r;
+	c->hc_served = 1;
+	c->hc_seq++;
+	c->hc_head_bytes = HTTP_HEAD_SLACK;
+	c->hc_nheaders = 0;
+	c->hc_in_value = 0;
+	c->hc_hdr = HDR_OTHER;
+	c->hc_field_len = 0;
+	c->hc_expect_len = 0;
+	c->hc_ncl = c->hc_nte = c->hc_nexpect = 0;
+	return 0;
+}
+
+static int
+http_head_grow(struct http_conn *c, size_t len)
+{
+	c->hc_head_bytes += len;
+	if (c->hc_head_bytes > http.limits.max_header_bytes) {
+		c->hc_err = 431;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+http_on_url(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn	*c = http_conn_of(p);
+	struct http_req		*r = c->hc_cur;
+
+	if (r == NULL)
+		return -1;
+	r->rq_pub.req_method = p->method;
+	r->rq_pub.req_method_name = http_method_str(p->method);
+	if (r->rq_url.buf_len + len > NP_MAX_URL_BYTES) {
+		c->hc_err = 414;
+		return -1;
+	}
+	if (buf_append(&r->rq_url, at, len) == -1) {
+		c->hc_broken = 1;
+		return -1;
+	}
+	return http_head_grow(c, len);
+}
+
+/* Names the header whose field name is complete. */
+static void
+http_header_identify(struct http_conn *c)
+{
+	static const struct {
+		const char	*name;
+		enum http_hdr	 hdr;
+	} known[] = {
+		{ "content-length", HDR_CONTENT_LENGTH },
+		{ "transfer-encoding", HDR_TRANSFER_ENCODING },
+		{ "expect", HDR_EXPECT },
+		{ "traceparent", HDR_TRACEPARENT },
+		{ "authorization", HDR_AUTHORIZATION }
+	};
+	size_t	 i;
+
+	c->hc_hdr = HDR_OTHER;
+	c->hc_hdr_dup = 0;
+	if (c->hc_field_len >= sizeof(c->hc_field))
+		return;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strlen(known[i].name) == c->hc_field_len &&
+		    strncasecmp(known[i].name, c->hc_field,
+		    c->hc_field_len) == 0) {
+			c->hc_hdr = known[i].hdr;
+			break;
+		}
+	}
+	switch (c->hc_hdr) {
+	case HDR_CONTENT_LENGTH:
+		c->hc_ncl++;
+		break;
+	case HDR_TRANSFER_ENCODING:
+		c->hc_nte++;
+		break;
+	case HDR_EXPECT:
+		c->hc_hdr_dup = c->hc_nexpect++ > 0;
+		break;
+	case HDR_TRACEPARENT:
+		c->hc_hdr_dup = c->hc_cur->rq_has_trace;
+		c->hc_cur->rq_has_trace = 1;
+		break;
+	case HDR_AUTHORIZATION:
+		c->hc_hdr_dup = c->hc_cur->rq_has_auth;
+		c->hc_cur->rq_has_auth = 1;
+		break;
+	case HDR_OTHER:
+		break;
+	}
+}
+
+static int
+http_on_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn	*c = http_conn_of(p);
+
+	if (c->hc_cur == NULL || c->hc_cur->rq_state != RS_HEAD)
+		return 0;	/* trailers of a chunked body: ignored */
+	if (c->hc_in_value || c->hc_nheaders == 0) {
+		c->hc_in_value = 0;
+		c->hc_field_len = 0;
+		if (++c->hc_nheaders > HTTP_MAX_HEADERS) {
+			c->hc_err = 431;
+			return -1;
+		}
+		if (http_head_grow(c, 4) == -1)
+			return -1;
+	}
+	if (c->hc_field_len < sizeof(c->hc_field))
+		memcpy(c->hc_field + c->hc_field_len, at,
+		    len < sizeof(c->hc_field) - c->hc_field_len ? len :
+		    sizeof(c->hc_field) - c->hc_field_len);
+	c->hc_field_len += len;
+	return http_head_grow(c, len);
+}
+
+static int
+http_on_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn	*c = http_conn_of(p);
+	struct http_req		*r = c->hc_cur;
+	struct buf		*b = NULL;
+
+	if (r == NULL || r->rq_state != RS_HEAD)
+		return 0;
+	if (!c->hc_in_value) {
+		c->hc_in_value = 1;
+		http_header_identify(c);
+	}
+	if (http_head_grow(c, len) == -1)
+		return -1;
+	if (c->hc_hdr_dup)
+		return 0;
+	switch (c->hc_hdr) {
+	case HDR_EXPECT:
+		if (c->hc_expect_len < sizeof(c->hc_expect))
+			memcpy(c->hc_expect + c->hc_expect_len, at,
+			    len < sizeof(c->hc_expect) - c->hc_expect_len ?
+			    len : sizeof(c->hc_expect) - c->hc_expect_len);
+		c->hc_expect_len += len;
+		return 0;
+	case HDR_TRACEPARENT:
+		b = &r->rq_trace;
+		break;
+	case HDR_AUTHORIZATION:
+		b = &r->rq_auth;
+		break;
+	default:
+		return 0;
+	}
+	if (buf_append(b, at, len) == -1) {
+		c->hc_broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+http_expects_continue(struct http_conn *c)
+{
+	const char	*v = c->hc_expect;
+	size_t		 n = c->hc_expect_len;
+
+	if (n > sizeof(c->hc_expect))
+		return 0;
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n == 12 && strncasecmp(v, "100-continue", 12) == 0;
+}
+
+static int
+http_on_headers_complete(http_parser *p)
+{
+	struct http_conn	*c = http_conn_of(p);
+	struct http_req		*r = c->hc_cur;
+	int			 chunked, haslen;
+
+	if (r == NULL)
+		return -1;
+	if (!c->hc_in_value && c->hc_field_len > 0)
+		http_header_identify(c);
+	chunked = (p->flags & F_CHUNKED) != 0;
+	haslen = (p->flags & F_CONTENTLENGTH) != 0;
+	r->rq_pub.req_method = p->method;
+	r->rq_pub.req_method_name = http_method_str(p->method);
+	r->rq_nobody = p->method == HTTP_HEAD;
+	if (c->hc_ncl > 1 || (c->hc_nte > 0 && (c->hc_ncl > 0 || !chunked ||
+	    p->http_minor == 0)) || (chunked && haslen)) {
+		c->hc_err = 400;
+		return -1;
+	}
+	if (haslen && p->content_length > http.limits.max_body_bytes) {
+		c->hc_err = 413;
+		return -1;
+	}
+	if (chunked || (haslen && p->content_length > 0)) {
+		r->rq_state = RS_BODY;
+		c->hc_seq++;
+		if (haslen && buf_reserve(&r->rq_body,
+		    (size_t)p->content_length + 1) == -1) {
+			c->hc_broken = 1;
+			return -1;
+		}
+		if (p->http_major == 1 && p->http_minor >= 1 &&
+		    c->hc_nexpect > 0 && http_expects_continue(c)) {
+			r->rq_continue = 1;
+			http_conn_flush(c);
+		}
+	}
+	return 0;
+}
+
+static int
+http_on_body(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn	*c = http_conn_of(p);
+	struct http_req		*r = c->hc_cur;
+
+	if (r == NULL)
+		return -1;
+	r->rq_continue = 0;
+	if (r->rq_body.buf_len + len > http.limits.max_body_bytes) {
+		c->hc_err = 413;
+		return -1;
+	}
+	if (buf_append(&r->rq_body, at, len) == -1) {
+		c->hc_broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+http_on_message_complete(http_parser *p)
+{
+	struct http_conn	*c = http_conn_of(p);
+	struct http_req		*r = c->hc_cur;
+	struct http_request	*q;
+
+	if (r == NULL)
+		return -1;
+	q = &r->rq_pub;
+	http_req_target(r);
+	if (q->req_path == NULL) {
+		c->hc_broken = 1;
+		return -1;
+	}
+	q->req_body = http_buf_str(&r->rq_body, &q->req_body_len);
+	q->req_traceparent = http_buf_value(&r->rq_trace, r->rq_has_trace);
+	q->req_authorization = http_buf_value(&r->rq_auth, r->rq_has_auth);
+	q->req_start = ev_now(http.loop);
+	r->rq_continue = 0;
+	if (!http_should_keep_alive(p) || p->upgrade) {
+		r->rq_close = 1;
+		c->hc_rdone = 1;
+		http_parser_pause(p, 1);
+	} else if (p->http_major == 1 && p->http_minor == 0)
+		r->rq_keepalive10 = 1;
+	r->rq_state = RS_ROUTER;
+	c->hc_cur = NULL;
+	c->hc_seq++;
+	http.pending++;
+	router_dispatch(q);	/* may answer, and free r, at once */
+	return 0;
+}
+
+/* Feeds bytes to the parser; framing errors are answered here. */
+static void
+http_conn_parse(struct http_conn *c, const char *data, size_t len)
+{
+	enum http_errno	 e;
+	int		 status;
+
+	c->hc_err = 0;
+	http_parser_execute(&c->hc_parser, &http_settings, data, len);
+	if (c->hc_broken)
+		return;
+	e = HTTP_PARSER_ERRNO(&c->hc_parser);
+	if (e == HPE_OK || e == HPE_PAUSED) {
+		if (c->hc_parser.upgrade)
+			c->hc_rdone = 1;
+		return;
+	}
+	if ((status = c->hc_err) == 0)
+		status = e == HPE_HEADER_OVERFLOW ? 431 : 400;
+	if (http_conn_fail(c, status, status == 400 ?
+	    http_errno_description(e) : http_status_text(status)) == -1)
+		c->hc_broken = 1;
+}
+
+static void
+http_conn_eof(struct http_conn *c)
+{
+	c->hc_eof = 1;
+	if (c->hc_cur != NULL)		/* an unfinished request: dropped */
+		http_req_remove(c, c->hc_cur);
+	http_conn_flush(c);
+}
+
+static void
+http_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct http_conn	*c = w->data;
+	ssize_t			 n;
+
+	(void)loop;
+	(void)revents;
+	n = recv(c->hc_fd, http.rbuf, sizeof(http.rbuf), 0);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		if (errno != ECONNRESET)
+			log_debug("http: read: %s", strerror(errno));
+		http_conn_close(c);
+		return;
+	}
+	if (n == 0)
+		http_conn_eof(c);
+	else
+		http_conn_parse(c, http.rbuf, (size_t)n);
+	http_conn_check(c);
+}
+
+static void
+http_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct http_conn	*c = w->data;
+	struct buf		*b = &c->hc_out;
+	ssize_t			 n;
+	int			 progress = 0;
+
+	(void)revents;
+	while (!c->hc_broken && buf_pending(b) > 0) {
+		n = send(c->hc_fd, b->buf_data + b->buf_off, buf_pending(b),
+		    MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno != EPIPE && errno != ECONNRESET)
+				log_debug("http: write: %s", strerror(errno));
+			http_conn_close(c);
+			return;
+		}
+		buf_consume(b, (size_t)n);
+		progress = 1;
+	}
+	if (buf_pending(b) == 0)
+		ev_io_stop(loop, &c->hc_wio);
+	if (progress)
+		c->hc_seq++;	/* output moved: the write timer restarts */
+	http_conn_check(c);
+}
+
+static void
+http_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct http_conn	*c = w->data;
+
+	(void)loop;
+	(void)revents;
+	switch (c->hc_tkind) {
+	case TK_HEAD:
+	case TK_BODY:
+		c->hc_tkind = TK_NONE;
+		if (http_conn_fail(c, 408, "request not received in time") ==
+		    -1)
+			c->hc_broken = 1;
+		http_conn_check(c);
+		break;
+	case TK_IDLE:
+	case TK_WRITE:
+	case TK_NONE:
+		http_conn_close(c);
+		break;
+	}
+}
+
+static void
+http_conn_close(struct http_conn *c)
+{
+	struct http_req	*r;
+
+	c->hc_dying = 1;
+	ev_io_stop(http.loop, &c->hc_rio);
+	ev_io_stop(http.loop, &c->hc_wio);
+	ev_timer_stop(http.loop, &c->hc_timer);
+	close(c->hc_fd);
+	while ((r = TAILQ_FIRST(&c->hc_reqs)) != NULL) {
+		TAILQ_REMOVE(&c->hc_reqs, r, rq_entry);
+		c->hc_nreqs--;
+		if (r->rq_state == RS_ROUTER) {
+			http.pending--;
+			r->rq_pub.req_conn = NULL;
+			r->rq_state = RS_DONE;
+			router_abort(&r->rq_pub);
+		}
+		http_req_free(r);
+	}
+	buf_release(&c->hc_out);
+	TAILQ_REMOVE(&http.conns, c, hc_entry);
+	http.nconns--;
+	free(c);
+	http_accept_resume();
+}
+
+static int
+http_conn_new(int fd)
+{
+	struct http_conn	*c;
+	int			 one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		log_debug("http: TCP_NODELAY: %s", strerror(errno));
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -1;
+	c->hc_fd = fd;
+	TAILQ_INIT(&c->hc_reqs);
+	http_parser_init(&c->hc_parser, HTTP_REQUEST);
+	c->hc_parser.data = c;
+	ev_io_init(&c->hc_rio, http_read_cb, fd, EV_READ);
+	c->hc_rio.data = c;
+	ev_io_init(&c->hc_wio, http_write_cb, fd, EV_WRITE);
+	c->hc_wio.data = c;
+	ev_init(&c->hc_timer, http_timer_cb);
+	c->hc_timer.data = c;
+	c->hc_tkind = TK_NONE;
+	TAILQ_INSERT_TAIL(&http.conns, c, hc_entry);
+	http.nconns++;
+	http_conn_update_read(c);
+	http_conn_timer(c);
+	return 0;
+}
+
+static void
+http_accept_pause(void)
+{
+	struct http_listener	*l;
+
+	TAILQ_FOREACH(l, &http.listeners, hl_entry)
+		ev_io_stop(http.loop, &l->hl_io);
+	http.accept_paused = 1;
+}
+
+static void
+http_accept_resume(void)
+{
+	struct http_listener	*l;
+
+	if (!http.accept_paused || http.loop == NULL ||
+	    http.nconns >= (size_t)http.limits.max_connections)
+		return;
+	http.accept_paused = 0;
+	ev_timer_stop(http.loop, &http.retry);
+	TAILQ_FOREACH(l, &http.listeners, hl_entry)
+		ev_io_start(http.loop, &l->hl_io);
+}
+
+static void
+http_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	http_accept_resume();
+}
+
+static void
+http_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	int	 fd;
+
+	(void)revents;
+	for (;;) {
+		if (http.nconns >= (size_t)http.limits.max_connections) {
+			http_accept_pause();
+			return;
+		}
+		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			switch (errno) {
+			case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+			case EWOULDBLOCK:
+#endif
+				return;
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+				continue;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				log_warn("http: accept");
+				http_accept_pause();
+				ev_timer_stop(loop, &http.retry);
+				ev_timer_set(&http.retry, HTTP_ACCEPT_RETRY, 0.);
+				ev_timer_start(loop, &http.retry);
+				return;
+			default:
+				log_warn("http: accept");
+				return;
+			}
+		}
+		if (http_conn_new(fd) == -1) {
+			log_warnx("http: out of memory for a connection");
+			close(fd);
+		}
+	}
+}
+
+/* Splits "host:port", "[v6]:port" or ":port"; host NULL means any. */
+static int
+http_split_addr(const char *addr, char *host, size_t hostlen,
+    const char **port)
+{
+	const char	*colon, *end;
+	size_t		 n;
+
+	if (addr[0] == '[') {
+		if ((end = strchr(addr, ']')) == NULL || end[1] != ':')
+			return -1;
+		addr++;
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(addr, ':')) == NULL)
+			return -1;
+		end = colon;
+	}
+	n = (size_t)(end - addr);
+	if (n >= hostlen || colon[1] == '\0')
+		return -1;
+	memcpy(host, addr, n);
+	host[n] = '\0';
+	*port = colon + 1;
+	return 0;
+}
+
+static void
+http_addr_str(const struct sockaddr *sa, socklen_t salen, char *out,
+    size_t outlen)
+{
+	char	 host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo(sa, salen, host, sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(out, outlen, "[%s]:%s", host, serv);
+	else
+		snprintf(out, outlen, "%s:%s", host, serv);
+}
+
+static int
+http_listener_add(int fd)
+{
+	struct http_listener	*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -1;
+	l->hl_fd = fd;
+	ev_io_init(&l->hl_io, http_accept_cb, fd, EV_READ);
+	l->hl_io.data = l;
+	TAILQ_INSERT_TAIL(&http.listeners, l, hl_entry);
+	if (!http.accept_paused)
+		ev_io_start(http.loop, &l->hl_io);
+	return 0;
+}
+
+/* Binds one resolved address; returns the fd or -1 with errno set. */
+static int
+http_bind_one(struct addrinfo *ai, int several)
+{
+	int	 fd, one = 1, saved;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto fail;
+	if (ai->ai_family == AF_INET6 && several &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1)
+		goto fail;
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, SOMAXCONN) == -1)
+		goto fail;
+	return fd;
+ fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* Sets the port of a resolved address (to reuse a port the kernel chose). */
+static void
+http_set_port(struct addrinfo *ai, in_port_t port)
+{
+	if (ai->ai_family == AF_INET)
+		((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = port;
+	else if (ai->ai_family == AF_INET6)
+		((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = port;
+}
+
+int
+http_listen(const char *addr, char *err, size_t errlen)
+{
+	struct addrinfo		 hints, *res = NULL, *ai;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 host[256], name[NI_MAXHOST + NI_MAXSERV + 4];
+	const char		*port;
+	in_port_t		 chosen = 0;
+	int			 fd, rc, nbound = 0, saved = 0, several;
+
+	if (http.loop == NULL) {
+		snprintf(err, errlen, "http_listen before http_init");
+		return -1;
+	}
+	if (http_split_addr(addr, host, sizeof(host), &port) == -1) {
+		snprintf(err, errlen, "%s: expected host:port", addr);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] == '\0' || strcmp(host, "*") == 0 ? NULL :
+	    host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", addr, gai_strerror(rc));
+		return -1;
+	}
+	several = res != NULL && res->ai_next != NULL;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (chosen != 0)
+			http_set_port(ai, chosen);
+		if ((fd = http_bind_one(ai, several)) == -1) {
+			saved = errno;
+			continue;
+		}
+		sslen = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+		    http_listener_add(fd) == -1) {
+			saved = errno;
+			close(fd);
+			continue;
+		}
+		if (ss.ss_family == AF_INET)
+			chosen = ((struct sockaddr_in *)&ss)->sin_port;
+		else if (ss.ss_family == AF_INET6)
+			chosen = ((struct sockaddr_in6 *)&ss)->sin6_port;
+		http_addr_str((struct sockaddr *)&ss, sslen, name,
+		    sizeof(name));
+		log_info("listening on %s", name);
+		nbound++;
+	}
+	freeaddrinfo(res);
+	if (nbound == 0) {
+		snprintf(err, errlen, "%s: %s", addr,
+		    strerror(saved ? saved : EADDRNOTAVAIL));
+		return -1;
+	}
+	return 0;
+}
+
+int
+http_init(struct ev_loop *loop, const struct limits_conf *limits)
+{
+	uint32_t	 r;
+
+	http.loop = loop;
+	TAILQ_INIT(&http.listeners);
+	TAILQ_INIT(&http.conns);
+	http.nconns = http.pending = 0;
+	http.accept_paused = http.draining = 0;
+	ev_init(&http.retry, http_retry_cb);
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	http.id_prefix = r;
+	http_set_limits(limits);
+	return 0;
+}
+
+void
+http_set_limits(const struct limits_conf *limits)
+{
+	size_t	 max;
+
+	http.limits = *limits;
+	/* The parser's own limit is a backstop behind ours. */
+	max = limits->max_header_bytes * 2 + NP_MAX_URL_BYTES + 4096;
+	http_parser_set_max_header_size(max > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)max);
+	http_accept_resume();
+}
+
+/*
+ * Closes the listeners and starts draining: idle connections close now,
+ * the others read no further requests and close once answered.
+ */
+void
+http_stop_accepting(void)
+{
+	struct http_listener	*l;
+	struct http_conn	*c, *next;
+
+	if (http.loop == NULL)
+		return;
+	while ((l = TAILQ_FIRST(&http.listeners)) != NULL) {
+		TAILQ_REMOVE(&http.listeners, l, hl_entry);
+		ev_io_stop(http.loop, &l->hl_io);
+		close(l->hl_fd);
+		free(l);
+	}
+	ev_timer_stop(http.loop, &http.retry);
+	http.draining = 1;
+	for (c = TAILQ_FIRST(&http.conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, hc_entry);
+		c->hc_rdone = 1;
+		if (c->hc_cur != NULL)
+			http_req_remove(c, c->hc_cur);
+		http_conn_check(c);
+	}
+}
+
+size_t
+http_requests_pending(void)
+{
+	return http.pending;
+}
+
+size_t
+http_connections(void)
+{
+	return http.nconns;
+}
+
+void
+http_shutdown(void)
+{
+	struct http_conn	*c;
+
+	if (http.loop == NULL)
+		return;
+	http_stop_accepting();
+	while ((c = TAILQ_FIRST(&http.conns)) != NULL)
+		http_conn_close(c);
+	while (http.nspare > 0) {
+		http.nspare--;
+		http.spare[http.nspare]->rq_pub.req_conn = NULL;
+		buf_release(&http.spare[http.nspare]->rq_url);
+		buf_release(&http.spare[http.nspare]->rq_body);
+		buf_release(&http.spare[http.nspare]->rq_trace);
+		buf_release(&http.spare[http.nspare]->rq_auth);
+		buf_release(&http.spare[http.nspare]->rq_resp);
+		free(http.spare[http.nspare]);
+	}
+	ev_timer_stop(http.loop, &http.retry);
+	http.loop = NULL;
+}

@@ -1,0 +1,191 @@
+/*
+ * Logging: one line per event on stderr in logfmt (key=value), with the
+ * time, the level, and where one applies the plugin, the worker's pid and
+ * the request id.  Values that need it are quoted and escaped so that a
+ * worker's stderr can never forge a log line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nebula-plugind.h"
+
+static int	 log_level = LOG_LEVEL_INFO;
+static int	 log_access_on = 1;
+static const char *const log_names[] = { "error", "warn", "info", "debug" };
+
+void
+log_init(int level)
+{
+	log_level = level;
+}
+
+void
+log_set_access(int on)
+{
+	log_access_on = on;
+}
+
+/* Appends key=value, quoting the value when it holds space, '"' or '='. */
+static void
+log_kv(struct buf *b, const char *key, const char *val)
+{
+	const unsigned char	*p;
+	int			 quote = 0;
+
+	for (p = (const unsigned char *)val; *p != '\0'; p++)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
+		    *p >= 0x7f) {
+			quote = 1;
+			break;
+		}
+	if (*val == '\0')
+		quote = 1;
+	buf_printf(b, " %s=", key);
+	if (!quote) {
+		buf_append(b, val, strlen(val));
+		return;
+	}
+	buf_append(b, "\"", 1);
+	for (p = (const unsigned char *)val; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			buf_append(b, "\\n", 2);
+		else if (*p == '\t')
+			buf_append(b, "\\t", 2);
+		else if (*p < ' ' || *p == 0x7f)
+			buf_printf(b, "\\x%02x", *p);
+		else
+			buf_append(b, p, 1);
+	}
+	buf_append(b, "\"", 1);
+}
+
+static void
+log_line(int level, const char *plugin, pid_t pid, const char *reqid,
+    const char *extra, const char *msg)
+{
+	struct buf	 b = { 0 };
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 when[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	buf_printf(&b, "time=%s.%03ldZ level=%s", when, ts.tv_nsec / 1000000,
+	    log_names[level]);
+	if (plugin != NULL)
+		log_kv(&b, "plugin", plugin);
+	if (pid > 0)
+		buf_printf(&b, " pid=%ld", (long)pid);
+	if (reqid != NULL)
+		log_kv(&b, "request_id", reqid);
+	if (extra != NULL)
+		buf_printf(&b, " %s", extra);
+	log_kv(&b, "msg", msg);
+	buf_append(&b, "\n", 1);
+	if (b.buf_data != NULL)
+		fwrite(b.buf_data, 1, b.buf_len, stderr);
+	buf_release(&b);
+}
+
+static void
+log_vemit(int level, const char *plugin, pid_t pid, const char *reqid,
+    const char *fmt, va_list ap)
+{
+	char	 msg[4096];
+
+	if (level > log_level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_line(level, plugin, pid, reqid, NULL, msg);
+}
+
+void
+log_emit(int level, const char *plugin, pid_t pid, const char *reqid,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vemit(level, plugin, pid, reqid, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	char	 msg[4096];
+	int	 saved = errno;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_emit(LOG_LEVEL_WARN, NULL, 0, NULL, "%s: %s", msg,
+	    strerror(saved));
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_LEVEL_WARN, NULL, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_LEVEL_INFO, NULL, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_LEVEL_DEBUG, NULL, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_LEVEL_ERROR, NULL, 0, NULL, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+/* One line per answered request, unless turned off by access_log: false. */
+void
+log_access(const char *method, const char *path, const char *reqid,
+    int status, size_t bytes, double seconds)
+{
+	struct buf	 b = { 0 };
+
+	if (!log_access_on || log_level < LOG_LEVEL_INFO)
+		return;
+	buf_printf(&b, "method=%s", method);
+	log_kv(&b, "path", path);
+	buf_printf(&b, " status=%d bytes=%zu duration_ms=%.3f", status, bytes,
+	    seconds * 1000.0);
+	if (b.buf_data != NULL)
+		log_line(LOG_LEVEL_INFO, NULL, 0, reqid, b.buf_data, "access");
+	buf_release(&b);
+}

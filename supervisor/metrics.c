@@ -1,0 +1,184 @@
+/*
+ * Prometheus text exposition of what the daemon does: request counts by
+ * plugin, operation and status, latency histograms, and the pools' gauges
+ * (in flight, queued, ready instances, restarts).  Counters are kept by
+ * plugin name, so they survive a reload that restarts a plugin.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nebula-plugind.h"
+
+#define METRICS_MAX_CODES	24
+
+static const double metrics_buckets[] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+	1, 2.5, 5, 10, 30, 60
+};
+#define METRICS_NBUCKETS (sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
+
+struct metrics_op {
+	int			 mo_codes[METRICS_MAX_CODES];
+	unsigned long long	 mo_counts[METRICS_MAX_CODES];
+	int			 mo_ncodes;
+	unsigned long long	 mo_buckets[METRICS_NBUCKETS];
+	unsigned long long	 mo_total;
+	double			 mo_sum;
+};
+
+struct metrics_plugin {
+	char			*mp_name;
+	struct metrics_op	 mp_ops[POOL_NOPS];
+};
+
+static struct metrics_plugin	*metrics_plugins;
+static size_t			 metrics_nplugins;
+
+static struct metrics_plugin *
+metrics_find(const char *name)
+{
+	struct metrics_plugin	*p;
+	size_t			 i;
+
+	for (i = 0; i < metrics_nplugins; i++)
+		if (strcmp(metrics_plugins[i].mp_name, name) == 0)
+			return &metrics_plugins[i];
+	p = reallocarray(metrics_plugins, metrics_nplugins + 1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	metrics_plugins = p;
+	p = &metrics_plugins[metrics_nplugins];
+	memset(p, 0, sizeof(*p));
+	if ((p->mp_name = strdup(name)) == NULL)
+		return NULL;
+	metrics_nplugins++;
+	return p;
+}
+
+void
+metrics_observe(const char *plugin, enum pool_op op, int status,
+    double seconds)
+{
+	struct metrics_plugin	*mp;
+	struct metrics_op	*mo;
+	size_t			 i;
+	int			 c;
+
+	if ((mp = metrics_find(plugin)) == NULL)
+		return;
+	mo = &mp->mp_ops[op];
+	for (c = 0; c < mo->mo_ncodes; c++)
+		if (mo->mo_codes[c] == status)
+			break;
+	if (c == mo->mo_ncodes) {
+		if (c == METRICS_MAX_CODES)
+			c--;	/* cannot happen: there are fewer statuses */
+		else
+			mo->mo_ncodes++;
+		mo->mo_codes[c] = status;
+	}
+	mo->mo_counts[c]++;
+	for (i = 0; i < METRICS_NBUCKETS; i++)
+		if (seconds <= metrics_buckets[i])
+			mo->mo_buckets[i]++;
+	mo->mo_total++;
+	mo->mo_sum += seconds;
+}
+
+static void
+metrics_requests(struct buf *b)
+{
+	struct metrics_op	*mo;
+	size_t			 i, k;
+	int			 op, c;
+
+	buf_printf(b, "# HELP nebula_requests_total Plugin requests answered, "
+	    "by plugin, operation and HTTP status.\n"
+	    "# TYPE nebula_requests_total counter\n");
+	for (i = 0; i < metrics_nplugins; i++)
+		for (op = 0; op < POOL_NOPS; op++) {
+			mo = &metrics_plugins[i].mp_ops[op];
+			for (c = 0; c < mo->mo_ncodes; c++)
+				buf_printf(b, "nebula_requests_total{plugin=\"%s\","
+				    "op=\"%s\",code=\"%d\"} %llu\n",
+				    metrics_plugins[i].mp_name, pool_op_names[op],
+				    mo->mo_codes[c], mo->mo_counts[c]);
+		}
+	buf_printf(b, "# HELP nebula_request_duration_seconds Time from "
+	    "request to answer, by plugin and operation.\n"
+	    "# TYPE nebula_request_duration_seconds histogram\n");
+	for (i = 0; i < metrics_nplugins; i++)
+		for (op = 0; op < POOL_NOPS; op++) {
+			mo = &metrics_plugins[i].mp_ops[op];
+			if (mo->mo_total == 0)
+				continue;
+			for (k = 0; k < METRICS_NBUCKETS; k++)
+				buf_printf(b, "nebula_request_duration_seconds_bucket"
+				    "{plugin=\"%s\",op=\"%s\",le=\"%g\"} %llu\n",
+				    metrics_plugins[i].mp_name, pool_op_names[op],
+				    metrics_buckets[k], mo->mo_buckets[k]);
+			buf_printf(b, "nebula_request_duration_seconds_bucket"
+			    "{plugin=\"%s\",op=\"%s\",le=\"+Inf\"} %llu\n"
+			    "nebula_request_duration_seconds_sum"
+			    "{plugin=\"%s\",op=\"%s\"} %.6f\n"
+			    "nebula_request_duration_seconds_count"
+			    "{plugin=\"%s\",op=\"%s\"} %llu\n",
+			    metrics_plugins[i].mp_name, pool_op_names[op],
+			    mo->mo_total, metrics_plugins[i].mp_name,
+			    pool_op_names[op], mo->mo_sum,
+			    metrics_plugins[i].mp_name, pool_op_names[op],
+			    mo->mo_total);
+		}
+}
+
+/* Plugin names come from the configuration: [A-Za-z0-9_.-], no quoting. */
+void
+metrics_render(struct buf *b, struct pool **pools, size_t npools,
+    size_t connections)
+{
+	struct pool_stats	 st;
+	size_t			 i;
+	static const struct {
+		const char	*name, *type, *help;
+	} g[] = {
+		{ "nebula_in_flight", "gauge", "Requests held by workers." },
+		{ "nebula_queued", "gauge", "Requests waiting for a slot." },
+		{ "nebula_instances_ready", "gauge", "Instances ready." },
+		{ "nebula_instance_restarts_total", "counter",
+		    "Instance restarts." },
+	};
+	size_t			 k;
+
+	metrics_requests(b);
+	for (k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
+		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", g[k].name,
+		    g[k].help, g[k].name, g[k].type);
+		for (i = 0; i < npools; i++) {
+			unsigned long v;
+
+			pool_stats(pools[i], &st);
+			v = k == 0 ? (unsigned long)st.ps_in_flight :
+			    k == 1 ? (unsigned long)st.ps_queued :
+			    k == 2 ? (unsigned long)st.ps_ready :
+			    st.ps_restarts;
+			buf_printf(b, "%s{plugin=\"%s\"} %lu\n", g[k].name,
+			    st.ps_name, v);
+		}
+	}
+	buf_printf(b, "# HELP nebula_http_connections Open client "
+	    "connections.\n# TYPE nebula_http_connections gauge\n"
+	    "nebula_http_connections %zu\n", connections);
+}
+
+void
+metrics_free(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < metrics_nplugins; i++)
+		free(metrics_plugins[i].mp_name);
+	free(metrics_plugins);
+	metrics_plugins = NULL;
+	metrics_nplugins = 0;
+}

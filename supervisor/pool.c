@@ -1,0 +1,635 @@
+/*
+ * A pool is one plugin: its configured instances, the queue of requests
+ * waiting for a free slot, and the timeout of every call.  It picks the
+ * ready instance with the fewest requests in flight, checks each answer
+ * against the protocol, and turns failures into HTTP statuses for the
+ * router; it knows nothing else of HTTP.
+ */
+#include <sys/queue.h>
+#include <sys/wait.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nebula-plugind.h"
+
+struct pool_call {
+	TAILQ_ENTRY(pool_call)	 c_link;	/* in p_queue while queued */
+	struct pool		*c_pool;
+	struct worker		*c_worker;	/* once sent */
+	enum pool_op		 c_op;
+	json_t			*c_req;
+	ev_timer		 c_timer;
+	ev_tstamp		 c_deadline;
+	pool_done_cb		*c_cb;
+	void			*c_arg;
+	int			 c_queued;
+};
+
+struct pool {
+	struct ev_loop		*p_loop;
+	struct plugin_conf	*p_conf;
+	struct limits_conf	 p_limits;
+	struct worker		**p_workers;
+	int			 p_nworkers;
+	TAILQ_HEAD(, pool_call)	 p_queue;
+	int			 p_nqueued;
+	int			 p_in_flight;
+	json_t			*p_task_types;
+	int			 p_is_sync;
+	int			 p_started;	/* first start settled */
+	int			 p_stopping;
+	unsigned long		 p_restarts;
+	char			 p_last_exit[128];
+	char			 p_last_error[512];
+};
+
+const char *const pool_op_names[POOL_NOPS] = { "create", "get", "delete" };
+
+static const char *const pool_phases[] = {
+	"QUEUED", "INITIALIZING", "WAITING_FOR_RESOURCES", "RUNNING",
+	"SUCCEEDED", "FAILED", "RETRYABLE_FAILED", "ABORTED", NULL
+};
+
+static json_t *
+pool_conf_task_types(const struct plugin_conf *pc)
+{
+	json_t	*tt, *vs;
+	size_t	 i, j;
+
+	if (pc->pc_ntask_types == 0)
+		return NULL;
+	tt = json_array();
+	for (i = 0; i < pc->pc_ntask_types; i++) {
+		vs = json_array();
+		for (j = 0; j < pc->pc_task_types[i].tt_nversions; j++)
+			json_array_append_new(vs,
+			    json_string(pc->pc_task_types[i].tt_versions[j]));
+		json_array_append_new(tt, json_pack("{s:s, s:o}", "type",
+		    pc->pc_task_types[i].tt_type, "versions", vs));
+	}
+	return tt;
+}
+
+/* Takes a borrowed reference to the configuration, which must outlive it. */
+struct pool *
+pool_new(struct ev_loop *loop, struct plugin_conf *pc,
+    const struct limits_conf *limits)
+{
+	struct pool	*p;
+	int		 i;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->p_loop = loop;
+	p->p_conf = pc;
+	p->p_limits = *limits;
+	TAILQ_INIT(&p->p_queue);
+	p->p_task_types = pool_conf_task_types(pc);
+	p->p_nworkers = pc->pc_instances;
+	if ((p->p_workers = calloc((size_t)p->p_nworkers,
+	    sizeof(*p->p_workers))) == NULL)
+		goto fail;
+	for (i = 0; i < p->p_nworkers; i++)
+		if ((p->p_workers[i] = worker_new(p, i)) == NULL)
+			goto fail;
+	return p;
+fail:
+	pool_free(p);
+	return NULL;
+}
+
+void
+pool_start(struct pool *p)
+{
+	int	 i;
+
+	for (i = 0; i < p->p_nworkers; i++)
+		worker_start(p->p_workers[i]);
+}
+
+static void
+pool_call_free(struct pool_call *c)
+{
+	if (c == NULL)
+		return;
+	ev_timer_stop(c->c_pool->p_loop, &c->c_timer);
+	if (c->c_queued) {
+		TAILQ_REMOVE(&c->c_pool->p_queue, c, c_link);
+		c->c_pool->p_nqueued--;
+	}
+	json_decref(c->c_req);
+	free(c);
+}
+
+/* Answers the call and frees it. */
+static void
+pool_call_finish(struct pool_call *c, const struct pool_result *res)
+{
+	pool_done_cb	*cb = c->c_cb;
+	void		*arg = c->c_arg;
+
+	if (c->c_worker != NULL)
+		c->c_pool->p_in_flight--;
+	c->c_cb = NULL;
+	pool_call_free(c);
+	if (cb != NULL)
+		cb(arg, res);
+}
+
+static void
+pool_call_error(struct pool_call *c, int status, const char *code,
+    const char *message, double retry_after)
+{
+	struct pool_result	 res = { 0 };
+
+	res.res_status = status;
+	res.res_code = code;
+	res.res_message = message;
+	res.res_retry_after = retry_after;
+	pool_call_finish(c, &res);
+}
+
+void
+pool_stop(struct pool *p)
+{
+	int	 i;
+
+	p->p_stopping = 1;
+	pool_fail_queued(p, 503, "UNAVAILABLE", "the plugin is stopping");
+	for (i = 0; i < p->p_nworkers; i++)
+		worker_stop(p->p_workers[i]);
+}
+
+/* True once every instance has exited and been reaped. */
+int
+pool_stopped(const struct pool *p)
+{
+	int	 i;
+
+	for (i = 0; i < p->p_nworkers; i++)
+		if (worker_state(p->p_workers[i]) != WORKER_DEAD ||
+		    worker_pid(p->p_workers[i]) > 0)
+			return 0;
+	return 1;
+}
+
+void
+pool_free(struct pool *p)
+{
+	int	 i;
+
+	if (p == NULL)
+		return;
+	pool_fail_queued(p, 503, "UNAVAILABLE", "the plugin is stopping");
+	for (i = 0; i < p->p_nworkers && p->p_workers != NULL; i++)
+		worker_free(p->p_workers[i]);
+	free(p->p_workers);
+	json_decref(p->p_task_types);
+	free(p);
+}
+
+int
+pool_started(const struct pool *p)
+{
+	return p->p_started;
+}
+
+const char *
+pool_name(const struct pool *p)
+{
+	return p->p_conf->pc_name;
+}
+
+const struct plugin_conf *
+pool_conf(const struct pool *p)
+{
+	return p->p_conf;
+}
+
+const struct plugin_conf *
+pool_plugin_conf(const struct pool *p)
+{
+	return p->p_conf;
+}
+
+const struct limits_conf *
+pool_limits(const struct pool *p)
+{
+	return &p->p_limits;
+}
+
+struct ev_loop *
+pool_loop(const struct pool *p)
+{
+	return p->p_loop;
+}
+
+void
+pool_set_limits(struct pool *p, const struct limits_conf *limits)
+{
+	p->p_limits = *limits;
+}
+
+/* Does the plugin serve this task type (and version, unless NULL)? */
+int
+pool_serves(const struct pool *p, const char *type, const char *version)
+{
+	size_t	 i, j;
+	json_t	*e, *vs, *v;
+
+	json_array_foreach(p->p_task_types, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "type")),
+		    type) != 0)
+			continue;
+		if (version == NULL)
+			return 1;
+		vs = json_object_get(e, "versions");
+		if (vs == NULL)
+			return strcmp(version, "v1") == 0;
+		json_array_foreach(vs, j, v)
+			if (strcmp(json_string_value(v), version) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static int
+pool_ready_count(const struct pool *p)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < p->p_nworkers; i++)
+		if (worker_state(p->p_workers[i]) == WORKER_READY)
+			n++;
+	return n;
+}
+
+/* Seconds until an instance may be back, for Retry-After (at least 1). */
+static double
+pool_retry_after(const struct pool *p)
+{
+	double	 best = 0, left;
+	int	 i;
+
+	for (i = 0; i < p->p_nworkers; i++) {
+		left = worker_backoff_left(p->p_workers[i]);
+		if (left > 0 && (best == 0 || left < best))
+			best = left;
+	}
+	best = ceil(best);
+	return best < 1 ? 1 : best;
+}
+
+void
+pool_stats(struct pool *p, struct pool_stats *st)
+{
+	int	 i, starting = 0, draining = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->ps_name = p->p_conf->pc_name;
+	st->ps_task_types = p->p_task_types;
+	st->ps_is_sync = p->p_is_sync;
+	st->ps_instances = p->p_nworkers;
+	st->ps_ready = pool_ready_count(p);
+	st->ps_in_flight = p->p_in_flight;
+	st->ps_queued = p->p_nqueued;
+	st->ps_restarts = p->p_restarts;
+	st->ps_last_exit = p->p_last_exit[0] ? p->p_last_exit : NULL;
+	st->ps_last_error = p->p_last_error[0] ? p->p_last_error : NULL;
+	for (i = 0; i < p->p_nworkers; i++) {
+		if (worker_state(p->p_workers[i]) == WORKER_STARTING)
+			starting++;
+		if (worker_state(p->p_workers[i]) == WORKER_DRAINING)
+			draining++;
+	}
+	if (p->p_stopping)
+		st->ps_state = "stopping";
+	else if (st->ps_ready > 0)
+		st->ps_state = "ready";
+	else if (starting > 0)
+		st->ps_state = "starting";
+	else
+		st->ps_state = "backoff";
+	(void)draining;
+}
+
+static struct worker *
+pool_pick(struct pool *p)
+{
+	struct worker	*best = NULL;
+	int		 i, free_slots, best_free = 0;
+
+	/* The ready instance with the most free slots: fewest in flight. */
+	for (i = 0; i < p->p_nworkers; i++) {
+		free_slots = worker_free_slots(p->p_workers[i]);
+		if (free_slots > best_free) {
+			best = p->p_workers[i];
+			best_free = free_slots;
+		}
+	}
+	return best;
+}
+
+/* Sends the call to the instance; on failure it is answered and gone. */
+static int
+pool_dispatch(struct pool *p, struct pool_call *c, struct worker *w)
+{
+	uint64_t	 id;
+	double		 left;
+
+	left = c->c_deadline - ev_now(p->p_loop);
+	if (left < 0)
+		left = 0;
+	json_object_set_new(c->c_req, "deadline_ms",
+	    json_integer((json_int_t)(left * 1000)));
+	if (worker_send(w, c, c->c_req, &id) == -1) {
+		pool_call_error(c, 500, "INTERNAL", "cannot encode the request",
+		    0);
+		return -1;
+	}
+	c->c_worker = w;
+	p->p_in_flight++;
+	/* The line is written; the request is no longer needed. */
+	json_decref(c->c_req);
+	c->c_req = NULL;
+	return 0;
+}
+
+static void
+pool_call_timeout(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct pool_call	*c = t->data;
+	char			 msg[160];
+
+	(void)loop;
+	(void)revents;
+	snprintf(msg, sizeof(msg), "plugin %s did not answer %s within %.3g s%s",
+	    c->c_pool->p_conf->pc_name, pool_op_names[c->c_op],
+	    t->repeat > 0 ? t->repeat : c->c_deadline,
+	    c->c_queued ? " (the request was still queued)" : "");
+	if (c->c_worker != NULL)
+		worker_forget(c->c_worker, c);
+	pool_call_error(c, 504, "DEADLINE_EXCEEDED", msg, 0);
+}
+
+static double
+pool_op_timeout(const struct plugin_conf *pc, enum pool_op op)
+{
+	switch (op) {
+	case POOL_OP_CREATE:
+		return pc->pc_t_create;
+	case POOL_OP_GET:
+		return pc->pc_t_get;
+	default:
+		return pc->pc_t_delete;
+	}
+}
+
+/*
+ * Submits a request (the JSON object is taken) and calls cb once with the
+ * outcome.  Immediate refusals (503, 429) call cb before this returns NULL.
+ */
+struct pool_call *
+pool_call(struct pool *p, enum pool_op op, json_t *req, pool_done_cb *cb,
+    void *arg)
+{
+	struct pool_call	*c;
+	struct worker		*w;
+	double			 timeout;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		struct pool_result res = { 0 };
+
+		json_decref(req);
+		res.res_status = 500;
+		res.res_code = "INTERNAL";
+		res.res_message = "out of memory";
+		cb(arg, &res);
+		return NULL;
+	}
+	c->c_pool = p;
+	c->c_op = op;
+	c->c_req = req;
+	c->c_cb = cb;
+	c->c_arg = arg;
+	timeout = pool_op_timeout(p->p_conf, op);
+	c->c_deadline = ev_now(p->p_loop) + timeout;
+	ev_timer_init(&c->c_timer, pool_call_timeout, timeout, 0.);
+	c->c_timer.repeat = timeout;
+	c->c_timer.data = c;
+	if (p->p_stopping || pool_ready_count(p) == 0) {
+		pool_call_error(c, 503, "UNAVAILABLE", p->p_stopping ?
+		    "the plugin is stopping" : "the plugin has no ready "
+		    "instance (starting or restarting); retry later",
+		    pool_retry_after(p));
+		return NULL;
+	}
+	if ((w = pool_pick(p)) == NULL) {
+		if (p->p_nqueued >= p->p_conf->pc_queue) {
+			pool_call_error(c, 429, "OVERLOADED", "the plugin's "
+			    "queue is full; retry later", 1);
+			return NULL;
+		}
+		TAILQ_INSERT_TAIL(&p->p_queue, c, c_link);
+		c->c_queued = 1;
+		p->p_nqueued++;
+		ev_timer_start(p->p_loop, &c->c_timer);
+		return c;
+	}
+	ev_timer_start(p->p_loop, &c->c_timer);
+	if (pool_dispatch(p, c, w) == -1)
+		return NULL;
+	return c;
+}
+
+/* The caller no longer wants the answer (its client left). */
+void
+pool_call_cancel(struct pool_call *c)
+{
+	struct worker	*w;
+
+	if (c == NULL)
+		return;
+	c->c_cb = NULL;
+	if ((w = c->c_worker) != NULL) {
+		c->c_pool->p_in_flight--;
+		c->c_worker = NULL;
+		worker_forget(w, c);
+	}
+	pool_call_free(c);
+}
+
+void
+pool_fail_queued(struct pool *p, int status, const char *code,
+    const char *message)
+{
+	struct pool_call	*c;
+
+	while ((c = TAILQ_FIRST(&p->p_queue)) != NULL)
+		pool_call_error(c, status, code, message,
+		    status == 503 ? pool_retry_after(p) : 0);
+}
+
+void
+pool_worker_hello(struct pool *p, struct worker *w,
+    const struct msg_hello *h)
+{
+	(void)w;
+	if (p->p_task_types == NULL && h->hello_task_types != NULL)
+		p->p_task_types = json_deep_copy(h->hello_task_types);
+	p->p_started = 1;
+}
+
+static int
+pool_phase_known(const char *phase)
+{
+	size_t	 i;
+
+	for (i = 0; pool_phases[i] != NULL; i++)
+		if (strcmp(pool_phases[i], phase) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+pool_resource_valid(json_t *r)
+{
+	json_t	*phase;
+
+	if (!json_is_object(r))
+		return 0;
+	phase = json_object_get(r, "phase");
+	return json_is_string(phase) && pool_phase_known(
+	    json_string_value(phase));
+}
+
+/* A worker answered the call's id: check the answer and hand it on. */
+void
+pool_worker_answer(struct pool *p, struct pool_call *c, json_t *obj)
+{
+	struct pool_result	 res = { 0 };
+	json_t			*err, *code, *msg, *rsc;
+	char			 why[160];
+
+	c->c_worker = NULL;
+	p->p_in_flight--;
+	if ((err = json_object_get(obj, "error")) != NULL) {
+		code = json_object_get(err, "code");
+		msg = json_object_get(err, "message");
+		if (!json_is_object(err) || !json_is_string(code)) {
+			snprintf(why, sizeof(why), "plugin %s answered %s with "
+			    "a malformed error", p->p_conf->pc_name,
+			    pool_op_names[c->c_op]);
+			goto invalid;
+		}
+		res.res_status = msg_error_status(json_string_value(code));
+		res.res_code = json_string_value(code);
+		res.res_message = json_is_string(msg) ?
+		    json_string_value(msg) : "";
+		res.res_response = obj;
+		if (res.res_status == 503)
+			res.res_retry_after = 1;
+		pool_call_finish(c, &res);
+		return;
+	}
+	switch (c->c_op) {
+	case POOL_OP_CREATE:
+		rsc = json_object_get(obj, "resource");
+		if (json_object_get(obj, "resource_meta") == NULL) {
+			snprintf(why, sizeof(why), "plugin %s answered create "
+			    "without resource_meta", p->p_conf->pc_name);
+			goto invalid;
+		}
+		if (rsc != NULL && !pool_resource_valid(rsc)) {
+			snprintf(why, sizeof(why), "plugin %s answered create "
+			    "with an invalid inline resource",
+			    p->p_conf->pc_name);
+			goto invalid;
+		}
+		if (rsc != NULL)
+			p->p_is_sync = 1;
+		break;
+	case POOL_OP_GET:
+		if (!pool_resource_valid(json_object_get(obj, "resource"))) {
+			snprintf(why, sizeof(why), "plugin %s answered get "
+			    "without a resource with a known phase",
+			    p->p_conf->pc_name);
+			goto invalid;
+		}
+		break;
+	default:
+		break;
+	}
+	res.res_status = 200;
+	res.res_response = obj;
+	pool_call_finish(c, &res);
+	return;
+invalid:
+	log_emit(LOG_LEVEL_WARN, p->p_conf->pc_name, 0, NULL, "%s", why);
+	pool_call_error(c, 502, "WORKER_FAILED", why, 0);
+}
+
+/* The instance died holding these calls: each is answered 502 now. */
+void
+pool_worker_lost(struct pool *p, struct worker *w, struct pool_call **calls,
+    size_t n)
+{
+	size_t	 i;
+	char	 msg[160];
+
+	(void)w;
+	snprintf(msg, sizeof(msg), "the %s worker failed while holding the "
+	    "request", p->p_conf->pc_name);
+	for (i = 0; i < n; i++)
+		pool_call_error(calls[i], 502, "WORKER_FAILED", msg, 0);
+}
+
+/* A slot came free on the instance: feed it from the queue. */
+void
+pool_worker_idle(struct pool *p, struct worker *w)
+{
+	struct pool_call	*c;
+
+	while (worker_free_slots(w) > 0 &&
+	    (c = TAILQ_FIRST(&p->p_queue)) != NULL) {
+		TAILQ_REMOVE(&p->p_queue, c, c_link);
+		c->c_queued = 0;
+		p->p_nqueued--;
+		pool_dispatch(p, c, w);
+	}
+}
+
+void
+pool_worker_changed(struct pool *p, struct worker *w)
+{
+	(void)w;
+	/* Nobody is left to serve the queue: do not let it wait. */
+	if (p->p_nqueued > 0 && pool_ready_count(p) == 0)
+		pool_fail_queued(p, 503, "UNAVAILABLE", "the plugin has no "
+		    "ready instance; retry later");
+}
+
+void
+pool_worker_exited(struct pool *p, struct worker *w, int status,
+    const char *why)
+{
+	(void)w;
+	(void)status;
+	if (!p->p_stopping) {
+		p->p_restarts++;
+		snprintf(p->p_last_error, sizeof(p->p_last_error), "%s", why);
+	}
+	if (status == -1)
+		snprintf(p->p_last_exit, sizeof(p->p_last_exit),
+		    "not started");
+	else if (WIFEXITED(status))
+		snprintf(p->p_last_exit, sizeof(p->p_last_exit),
+		    "exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(p->p_last_exit, sizeof(p->p_last_exit),
+		    "signal %d", WTERMSIG(status));
+	p->p_started = 1;
+}

@@ -1,0 +1,527 @@
+/*
+ * The router turns HTTP requests into plugin calls: it matches the routes
+ * of SPEC.md section 2, checks bodies and resource ids, builds the line the
+ * worker gets, and shapes what comes back (or the error) into the answer.
+ * It owns the per-request state that links an HTTP request to its call.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <http_parser.h>
+
+#include "nebula-plugind.h"
+
+#define ROUTER_PREFIX		"/plugins/v1"
+#define ROUTER_MAX_SEGMENTS	4
+
+struct route_call {
+	struct http_request	*rc_req;
+	struct pool_call	*rc_call;
+	struct pool		*rc_pool;
+	enum pool_op		 rc_op;
+	char			 rc_type[128];
+	char			 rc_version[64];
+};
+
+static struct ev_loop	*router_loop;
+static struct config	*router_conf;
+static struct rid_keys	*router_keys;
+static struct pool	**router_pools;
+static size_t		  router_npools;
+static int		  router_draining;
+
+int
+router_init(struct ev_loop *loop, struct config *cf, struct rid_keys *keys)
+{
+	router_loop = loop;
+	router_conf = cf;
+	router_keys = keys;
+	return 0;
+}
+
+void
+router_set_pools(struct pool **pools, size_t n)
+{
+	router_pools = pools;
+	router_npools = n;
+}
+
+void
+router_set_draining(int on)
+{
+	router_draining = on;
+}
+
+static int
+router_all_started(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < router_npools; i++)
+		if (!pool_started(router_pools[i]))
+			return 0;
+	return 1;
+}
+
+static struct pool *
+router_find(const char *type, const char *version)
+{
+	size_t	 i;
+
+	for (i = 0; i < router_npools; i++)
+		if (pool_serves(router_pools[i], type, version))
+			return router_pools[i];
+	return NULL;
+}
+
+static struct pool *
+router_find_plugin(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < router_npools; i++)
+		if (strcmp(pool_name(router_pools[i]), name) == 0)
+			return router_pools[i];
+	return router_find(name, NULL);
+}
+
+static void
+router_json(struct http_request *req, int status, json_t *body,
+    const char *headers)
+{
+	char	*text;
+
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL) {
+		http_respond_error(req, 500, "INTERNAL", "out of memory", NULL);
+		return;
+	}
+	http_respond(req, status, headers, text, strlen(text));
+	free(text);
+}
+
+static void
+router_unavailable(struct http_request *req, const char *message)
+{
+	http_respond_error(req, 503, "UNAVAILABLE", message,
+	    "Retry-After: 1\r\n");
+}
+
+static json_t *
+router_plugin_json(struct pool *p, int detail)
+{
+	struct pool_stats	 st;
+	json_t			*o;
+
+	pool_stats(p, &st);
+	o = json_pack("{s:s, s:O, s:b, s:s, s:i, s:i, s:i, s:i, s:I}",
+	    "name", st.ps_name,
+	    "task_types", st.ps_task_types ? st.ps_task_types : json_array(),
+	    "is_sync", st.ps_is_sync, "state", st.ps_state,
+	    "instances", st.ps_instances, "ready", st.ps_ready,
+	    "in_flight", st.ps_in_flight, "queued", st.ps_queued,
+	    "restarts", (json_int_t)st.ps_restarts);
+	if (o != NULL && st.ps_task_types == NULL)
+		json_object_set_new(o, "task_types", json_array());
+	if (o != NULL && detail) {
+		json_object_set_new(o, "last_exit", st.ps_last_exit ?
+		    json_string(st.ps_last_exit) : json_null());
+		json_object_set_new(o, "last_error", st.ps_last_error ?
+		    json_string(st.ps_last_error) : json_null());
+	}
+	return o;
+}
+
+static void
+router_list(struct http_request *req)
+{
+	json_t	*list;
+	size_t	 i;
+
+	list = json_array();
+	for (i = 0; i < router_npools; i++)
+		json_array_append_new(list, router_plugin_json(router_pools[i],
+		    0));
+	router_json(req, 200, json_pack("{s:o}", "plugins", list), NULL);
+}
+
+static void
+router_readyz(struct http_request *req)
+{
+	struct pool_stats	 st;
+	json_t			*names;
+	char			 msg[1024] = "";
+	size_t			 i, len = 0;
+
+	if (router_draining) {
+		http_respond_error(req, 503, "UNAVAILABLE",
+		    "the daemon is draining", NULL);
+		return;
+	}
+	names = json_array();
+	for (i = 0; i < router_npools; i++) {
+		pool_stats(router_pools[i], &st);
+		if (st.ps_ready > 0)
+			continue;
+		json_array_append_new(names, json_string(st.ps_name));
+		len += (size_t)snprintf(msg + len, len < sizeof(msg) ?
+		    sizeof(msg) - len : 0, "%s%s (%s)", len ? ", " : "",
+		    st.ps_name, st.ps_state);
+		if (len >= sizeof(msg))
+			len = sizeof(msg) - 1;
+	}
+	if (json_array_size(names) == 0) {
+		json_decref(names);
+		router_json(req, 200, json_pack("{s:s}", "status", "ready"),
+		    NULL);
+		return;
+	}
+	router_json(req, 503, json_pack("{s:{s:s, s:s+}, s:o}", "error",
+	    "code", "UNAVAILABLE", "message", "plugins not ready: ", msg,
+	    "not_ready", names), NULL);
+}
+
+static void
+router_metrics(struct http_request *req)
+{
+	struct buf	 b = { 0 };
+
+	metrics_render(&b, router_pools, router_npools, http_connections());
+	http_respond(req, 200, "Content-Type: text/plain; version=0.0.4; "
+	    "charset=utf-8\r\n", b.buf_data ? b.buf_data : "", b.buf_len);
+	buf_release(&b);
+}
+
+static void
+router_call_free(struct route_call *rc)
+{
+	if (rc->rc_req != NULL)
+		rc->rc_req->req_router = NULL;
+	free(rc);
+}
+
+/* The plugin's answer, shaped for the client. */
+static void
+router_done(void *arg, const struct pool_result *res)
+{
+	struct route_call	*rc = arg;
+	struct http_request	*req = rc->rc_req;
+	json_t			*body, *meta, *rsc;
+	char			*rid, hdr[64];
+	size_t			 maxlen;
+
+	rc->rc_call = NULL;
+	metrics_observe(pool_name(rc->rc_pool), rc->rc_op, res->res_status,
+	    ev_now(router_loop) - req->req_start);
+	if (res->res_status != 200) {
+		hdr[0] = '\0';
+		if (res->res_retry_after > 0)
+			snprintf(hdr, sizeof(hdr), "Retry-After: %.0f\r\n",
+			    ceil(res->res_retry_after));
+		router_call_free(rc);
+		http_respond_error(req, res->res_status, res->res_code,
+		    res->res_message, hdr[0] ? hdr : NULL);
+		return;
+	}
+	switch (rc->rc_op) {
+	case POOL_OP_CREATE:
+		meta = json_object_get(res->res_response, "resource_meta");
+		rid = rid_encode(rc->rc_type, rc->rc_version, meta,
+		    router_keys);
+		maxlen = NP_MAX_URL_BYTES - 64 - strlen(rc->rc_type) -
+		    strlen(rc->rc_version);
+		if (rid == NULL || strlen(rid) > maxlen) {
+			free(rid);
+			log_emit(LOG_LEVEL_WARN, pool_name(rc->rc_pool), 0,
+			    req->req_id, "resource_meta too large for a URL");
+			router_call_free(rc);
+			http_respond_error(req, 502, "WORKER_FAILED",
+			    "the plugin's resource_meta is too large to travel "
+			    "in a URL", NULL);
+			return;
+		}
+		body = json_pack("{s:s}", "resource_id", rid);
+		free(rid);
+		if ((rsc = json_object_get(res->res_response, "resource")) !=
+		    NULL)
+			json_object_set(body, "resource", rsc);
+		break;
+	case POOL_OP_GET:
+		body = json_incref(json_object_get(res->res_response,
+		    "resource"));
+		break;
+	default:
+		body = json_object();
+		break;
+	}
+	router_call_free(rc);
+	router_json(req, 200, body, NULL);
+}
+
+static json_t *
+router_worker_request(struct http_request *req, json_t *base, enum pool_op op,
+    const char *type, const char *version)
+{
+	json_t	*r = base ? base : json_object();
+
+	json_object_set_new(r, "op", json_string(pool_op_names[op]));
+	json_object_set_new(r, "task_type", json_string(type));
+	json_object_set_new(r, "version", json_string(version));
+	json_object_set_new(r, "request_id", json_string(req->req_id));
+	if (req->req_traceparent != NULL)
+		json_object_set_new(r, "traceparent",
+		    json_string(req->req_traceparent));
+	else
+		json_object_del(r, "traceparent");
+	return r;
+}
+
+static void
+router_call(struct http_request *req, struct pool *pool, enum pool_op op,
+    const char *type, const char *version, json_t *wreq)
+{
+	struct route_call	*rc;
+	struct pool_call	*call;
+
+	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
+		json_decref(wreq);
+		http_respond_error(req, 500, "INTERNAL", "out of memory", NULL);
+		return;
+	}
+	rc->rc_req = req;
+	rc->rc_pool = pool;
+	rc->rc_op = op;
+	snprintf(rc->rc_type, sizeof(rc->rc_type), "%s", type);
+	snprintf(rc->rc_version, sizeof(rc->rc_version), "%s", version);
+	req->req_router = rc;
+	/* NULL when it answered at once, through router_done (rc is gone). */
+	call = pool_call(pool, op, wreq, router_done, rc);
+	if (call != NULL)
+		rc->rc_call = call;
+}
+
+static void
+router_create(struct http_request *req, const char *type,
+    const char *version)
+{
+	struct pool	*pool;
+	json_t		*body, *tt;
+	json_error_t	 jerr;
+	char		 msg[256];
+
+	if ((pool = router_find(type, version)) == NULL) {
+		snprintf(msg, sizeof(msg), "no plugin serves task type %s "
+		    "version %s", type, version);
+		http_respond_error(req, 404, "NOT_FOUND", msg, NULL);
+		return;
+	}
+	if (req->req_body == NULL || req->req_body_len == 0) {
+		http_respond_error(req, 400, "BAD_REQUEST", "the request has "
+		    "no body; send a JSON object with task_template", NULL);
+		return;
+	}
+	body = json_loadb(req->req_body, req->req_body_len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (body == NULL) {
+		snprintf(msg, sizeof(msg), "malformed JSON at line %d column "
+		    "%d: %s", jerr.line, jerr.column, jerr.text);
+		http_respond_error(req, 400, "BAD_REQUEST", msg, NULL);
+		return;
+	}
+	tt = json_object_get(body, "task_template");
+	if (!json_is_object(body) || !json_is_object(tt)) {
+		json_decref(body);
+		http_respond_error(req, 400, "BAD_REQUEST", "the body must be "
+		    "a JSON object with a task_template object", NULL);
+		return;
+	}
+	router_call(req, pool, POOL_OP_CREATE, type, version,
+	    router_worker_request(req, body, POOL_OP_CREATE, type, version));
+}
+
+static void
+router_resource(struct http_request *req, enum pool_op op, const char *type,
+    const char *version, const char *id)
+{
+	struct pool	*pool;
+	struct rid	 rid;
+	json_t		*wreq;
+	char		 msg[256];
+
+	switch (rid_decode(id, strlen(id), router_keys, &rid)) {
+	case RID_OK:
+		break;
+	case RID_FORGED:
+		http_respond_error(req, 403, "PERMISSION_DENIED", "the "
+		    "resource_id is not signed by this service", NULL);
+		return;
+	default:
+		http_respond_error(req, 400, "BAD_REQUEST", "the resource_id "
+		    "does not decode", NULL);
+		return;
+	}
+	if (strcmp(rid.rid_type, type) != 0 ||
+	    strcmp(rid.rid_version, version) != 0) {
+		snprintf(msg, sizeof(msg), "the resource_id belongs to %.60s/"
+		    "%.30s, not %.60s/%.30s", rid.rid_type, rid.rid_version,
+		    type, version);
+		rid_clear(&rid);
+		http_respond_error(req, 400, "BAD_REQUEST", msg, NULL);
+		return;
+	}
+	if ((pool = router_find(type, version)) == NULL) {
+		rid_clear(&rid);
+		snprintf(msg, sizeof(msg), "no plugin serves task type %s "
+		    "version %s", type, version);
+		http_respond_error(req, 404, "NOT_FOUND", msg, NULL);
+		return;
+	}
+	wreq = router_worker_request(req, NULL, op, type, version);
+	json_object_set(wreq, "resource_meta", rid.rid_meta);
+	rid_clear(&rid);
+	router_call(req, pool, op, type, version, wreq);
+}
+
+static void
+router_method_not_allowed(struct http_request *req, const char *allow)
+{
+	char	 hdr[96], msg[128];
+
+	snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+	snprintf(msg, sizeof(msg), "method %s not allowed here; allowed: %s",
+	    req->req_method_name, allow);
+	http_respond_error(req, 405, "METHOD_NOT_ALLOWED", msg, hdr);
+}
+
+/* Splits the path after the prefix into at most max segments, in place. */
+static int
+router_split(char *path, char **seg, int max)
+{
+	int	 n = 0;
+	char	*p = path;
+
+	while (*p == '/')
+		p++;
+	while (*p != '\0') {
+		if (n == max)
+			return -1;
+		seg[n++] = p;
+		if ((p = strchr(p, '/')) == NULL)
+			break;
+		*p++ = '\0';
+		if (*p == '\0')
+			break;	/* one trailing slash is fine */
+		if (*p == '/')
+			return -1;
+	}
+	return n;
+}
+
+static void
+router_api(struct http_request *req, const char *path)
+{
+	char		 rest[NP_MAX_URL_BYTES + 1], *seg[ROUTER_MAX_SEGMENTS];
+	int		 n, m = req->req_method;
+	struct pool	*p;
+
+	/* Split a copy: the request keeps its path for the access log. */
+	if (strlen(path) >= sizeof(rest) ||
+	    (n = router_split(strcpy(rest, path), seg,
+	    ROUTER_MAX_SEGMENTS)) == -1 || n > 3) {
+		http_respond_error(req, 404, "NOT_FOUND", "no such route",
+		    NULL);
+		return;
+	}
+	if (n == 0) {
+		if (m != HTTP_GET) {
+			router_method_not_allowed(req, "GET");
+			return;
+		}
+		router_list(req);
+		return;
+	}
+	if (n == 1) {
+		if (m != HTTP_GET) {
+			router_method_not_allowed(req, "GET");
+			return;
+		}
+		if (!router_all_started()) {
+			router_unavailable(req, "the daemon is starting");
+			return;
+		}
+		if ((p = router_find_plugin(seg[0])) == NULL) {
+			http_respond_error(req, 404, "NOT_FOUND",
+			    "no such plugin or task type", NULL);
+			return;
+		}
+		router_json(req, 200, router_plugin_json(p, 1), NULL);
+		return;
+	}
+	if (n == 2 && m != HTTP_PUT && m != HTTP_POST) {
+		router_method_not_allowed(req, "PUT, POST");
+		return;
+	}
+	if (n == 3 && m != HTTP_GET && m != HTTP_DELETE) {
+		router_method_not_allowed(req, "GET, DELETE");
+		return;
+	}
+	if (!router_all_started()) {
+		router_unavailable(req, "the daemon is starting; its plugins "
+		    "are not ready yet");
+		return;
+	}
+	if (n == 2)
+		router_create(req, seg[0], seg[1]);
+	else
+		router_resource(req, m == HTTP_GET ? POOL_OP_GET :
+		    POOL_OP_DELETE, seg[0], seg[1], seg[2]);
+}
+
+void
+router_dispatch(struct http_request *req)
+{
+	char	*path = req->req_path;
+	size_t	 plen = strlen(ROUTER_PREFIX);
+
+	req->req_router = NULL;
+	if (strncmp(path, ROUTER_PREFIX, plen) == 0 &&
+	    (path[plen] == '\0' || path[plen] == '/')) {
+		router_api(req, path + plen);
+		return;
+	}
+	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
+	    strcmp(path, "/metrics") == 0) {
+		if (req->req_method != HTTP_GET &&
+		    req->req_method != HTTP_HEAD) {
+			router_method_not_allowed(req, "GET");
+			return;
+		}
+		if (path[1] == 'h')
+			router_json(req, 200, json_pack("{s:s}", "status",
+			    "ok"), NULL);
+		else if (path[1] == 'r')
+			router_readyz(req);
+		else
+			router_metrics(req);
+		return;
+	}
+	http_respond_error(req, 404, "NOT_FOUND", "no such route", NULL);
+}
+
+/* The client left before its answer: the call must not answer it. */
+void
+router_abort(struct http_request *req)
+{
+	struct route_call	*rc = req->req_router;
+
+	if (rc == NULL)
+		return;
+	rc->rc_req = NULL;
+	req->req_router = NULL;
+	if (rc->rc_call != NULL)
+		pool_call_cancel(rc->rc_call);
+	free(rc);
+}
