@@ -701,6 +701,11 @@ http_on_header_field(http_parser *p, const char *at, size_t len)
 		if (http_head_grow(c, 4) == -1)
 			return -1;
 	}
+	/* A blank in a name reads differently elsewhere: refuse it. */
+	if (memchr(at, ' ', len) != NULL || memchr(at, '\t', len) != NULL) {
+		c->hc_err = 400;
+		return -1;
+	}
 	if (c->hc_field_len < sizeof(c->hc_field))
 		memcpy(c->hc_field + c->hc_field_len, at,
 		    len < sizeof(c->hc_field) - c->hc_field_len ? len :
@@ -779,7 +784,7 @@ http_on_headers_complete(http_parser *p)
 	r->rq_pub.req_method = p->method;
 	r->rq_pub.req_method_name = http_method_str(p->method);
 	r->rq_nobody = p->method == HTTP_HEAD;
-	if (c->hc_ncl > 1 || (c->hc_nte > 0 && (c->hc_ncl > 0 || !chunked ||
+	if (p->http_major != 1 || c->hc_ncl > 1 || (c->hc_nte > 0 && (c->hc_ncl > 0 || !chunked ||
 	    p->http_minor == 0)) || (chunked && haslen)) {
 		c->hc_err = 400;
 		return -1;

@@ -23,12 +23,13 @@ bad=$(write_config bad <<'EOF2'
 listen: 127.0.0.1:0
 plugins:
   - name: echo
+    command: [nebula-echo]
     instances: many
 EOF2
 )
 "$NEBULA_PLUGIND" -t -c "$bad" 2>"$E2E_TMP/bad.err"
 expect "-t on a bad file exits 1" 1 $?
-check "the error names the file and line" grep -q "$bad:4" "$E2E_TMP/bad.err"
+check "the error names the file and line" grep -q "$bad:5" "$E2E_TMP/bad.err"
 "$NEBULA_PLUGIND" -c "$E2E_TMP/none.yaml" 2>"$E2E_TMP/none.err"
 expect "a missing configuration file exits 1" 1 $?
 "$NEBULA_PLUGIND" -t -p nosuch 2>"$E2E_TMP/p.err"

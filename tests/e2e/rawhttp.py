@@ -13,14 +13,17 @@ def main():
     host, port = args[0], int(args[1])
     data = sys.stdin.buffer.read()
     s = socket.create_connection((host, port), timeout=10)
-    if "--slow" in flags:
-        for i in range(len(data)):
-            s.sendall(data[i:i + 1])
-            time.sleep(0.002)
-    else:
-        s.sendall(data)
-    if "--keep" not in flags:
-        s.shutdown(socket.SHUT_WR)
+    try:
+        if "--slow" in flags:
+            for i in range(len(data)):
+                s.sendall(data[i:i + 1])
+                time.sleep(0.002)
+        else:
+            s.sendall(data)
+        if "--keep" not in flags:
+            s.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass  # the server may answer and close before it has read it all
     out = b""
     s.settimeout(5 if "--keep" in flags else 20)
     try:

@@ -5,33 +5,74 @@
 # inputs as outputs, delete has nothing to clean up.  The line protocol is
 # described in nebula-plugin-protocol(7).
 #
-# JSON is picked apart with awk, which is enough for an example but not a
-# parser: it takes the leftmost "id" and "op" of a line (the daemon writes
-# them first), and inputs must be a flat object (no nested objects or arrays,
-# no braces inside strings); other inputs are refused with INVALID_ARGUMENT.
+# JSON is picked apart by the small awk scanner below, which is enough for
+# this: it finds a member of an object wherever it is on the line and
+# returns its raw JSON text, but it does not decode strings or check syntax.
+# A real worker in shell would use jq(1).
 
-# pick KEY: the leftmost number or plain string value of "KEY" on $line.
-pick() {
-	printf '%s\n' "$line" | awk -v re="\"$1\" *: *(\"[^\"]*\"|-?[0-9]+)" '
-	match($0, re) {
-		v = substr($0, RSTART, RLENGTH)
-		sub(/^"[^"]*" *: */, "", v)
-		gsub(/"/, "", v)
+# get KEY...: the raw JSON text of $line's member KEY (then of KEY2 inside
+# that, and so on), or nothing.  Strings keep their quotes.
+get() {
+	printf '%s\n' "$line" | awk -v path="$*" '
+	# The value at the start of s, as text: up to its end, no further.
+	function value(s,   n, i, c, d, q) {
+		sub(/^[ \t]*/, "", s)
+		n = length(s)
+		for (i = 1; i <= n; i++) {
+			c = substr(s, i, 1)
+			if (q) {
+				if (c == "\\")
+					i++
+				else if (c == "\"") {
+					q = 0
+					if (d == 0)
+						return substr(s, 1, i)
+				}
+			} else if (c == "\"")
+				q = 1
+			else if (c == "{" || c == "[")
+				d++
+			else if (c == "}" || c == "]") {
+				if (d-- == 0)
+					break
+				if (d == 0)
+					return substr(s, 1, i)
+			} else if (c == "," && d == 0)
+				break
+		}
+		s = substr(s, 1, i - 1)
+		sub(/[ \t]*$/, "", s)
+		return s
+	}
+	# The value of member k of the object s, skipping nested ones.
+	function member(s, k,   n, i, c, d, q, rest) {
+		n = length(s)
+		for (i = 1; i <= n; i++) {
+			c = substr(s, i, 1)
+			if (q) {
+				if (c == "\\") i++
+				else if (c == "\"") q = 0
+			} else if (c == "{" || c == "[")
+				d++
+			else if (c == "}" || c == "]")
+				d--
+			else if (c == "\"") {
+				rest = substr(s, i + length(k) + 2)
+				if (d == 1 && index(substr(s, i), "\"" k "\"") == 1 &&
+				    match(rest, /^[ \t]*:/))
+					return value(substr(rest, RLENGTH + 1))
+				q = 1
+			}
+		}
+		return ""
+	}
+	{
+		n = split(path, keys, " ")
+		v = $0
+		for (j = 1; j <= n && v != ""; j++)
+			v = member(v, keys[j])
 		print v
 	}'
-}
-
-# inputs: the flat object after the leftmost "inputs" key, {} when there
-# is no "inputs" key, nothing when it is not a flat object.
-inputs() {
-	printf '%s\n' "$line" | awk '
-	match($0, /"inputs" *: *\{[^{}]*\}/) {
-		v = substr($0, RSTART, RLENGTH)
-		sub(/^"inputs" *: */, "", v)
-		print v
-		next
-	}
-	!/"inputs" *:/ { print "{}" }'
 }
 
 # The handshake: who we are and how many requests we take at once.
@@ -39,31 +80,27 @@ printf '%s\n' '{"hello":{"protocol":1,"name":"example-sh","task_types":[{"type":
 
 # One request a line until stdin closes; stderr is our log.
 while IFS= read -r line; do
-	id=$(pick id)
-	op=$(pick op)
+	id=$(get id)
+	op=$(get op)
 	case $id in
 	''|*[!0-9]*)
 		echo "dropping a line without an id" >&2
 		continue ;;
 	esac
-	echo "request id=$id op=$op" >&2
+	echo "request id=$id op=$op request_id=$(get request_id)" >&2
 	case $op in
-	create|get)
-		in=$(inputs)
-		if [ -z "$in" ]; then
-			printf '{"id":%s,"error":{"code":"INVALID_ARGUMENT","message":"%s"}}\n' \
-			    "$id" "example-sh takes flat inputs only"
-		elif [ "$op" = create ]; then
-			printf '{"id":%s,"resource_meta":{"inputs":%s}}\n' "$id" "$in"
-		else
-			printf '{"id":%s,"resource":{"phase":"SUCCEEDED","outputs":%s}}\n' \
-			    "$id" "$in"
-		fi ;;
-	delete)
+	'"create"')
+		in=$(get inputs)
+		printf '{"id":%s,"resource_meta":{"inputs":%s}}\n' "$id" "${in:-{\}}" ;;
+	'"get"')
+		out=$(get resource_meta inputs)
+		printf '{"id":%s,"resource":{"phase":"SUCCEEDED","outputs":%s}}\n' \
+		    "$id" "${out:-{\}}" ;;
+	'"delete"')
 		printf '{"id":%s}\n' "$id" ;;
 	*)
-		printf '{"id":%s,"error":{"code":"INVALID_ARGUMENT","message":"unknown op"}}\n' \
-		    "$id" ;;
+		printf '{"id":%s,"error":{"code":"INVALID_ARGUMENT","message":"%s"}}\n' \
+		    "$id" "unknown op" ;;
 	esac
 done
 echo "stdin closed, exiting" >&2
