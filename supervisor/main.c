@@ -29,6 +29,18 @@ static enum main_phase	  main_phase = MAIN_RUNNING;
 static ev_timer		  main_timer;
 static ev_tstamp	  main_deadline;
 static ev_signal	  main_sigterm, main_sigint, main_sighup;
+static char		**main_names;		/* -p */
+static size_t		  main_nnames;
+static ev_timer		  main_retire_timer;
+
+/* Pools a reload removed or replaced, draining, with the old configuration. */
+struct main_retired {
+	struct config		*mr_conf;
+	struct pool		**mr_pools;
+	size_t			  mr_npools;
+	struct main_retired	*mr_next;
+};
+static struct main_retired *main_retired;
 
 static void __attribute__((noreturn))
 main_usage(int status)
@@ -83,6 +95,19 @@ main_filter(struct config *cf, char **names, size_t nnames, char *err,
 	/* The rest stays allocated past cf_nplugins: config_free frees it. */
 	cf->cf_nplugins = keep;
 	return 0;
+}
+
+static int
+main_retired_stopped(void)
+{
+	struct main_retired	*mr;
+	size_t			 i;
+
+	for (mr = main_retired; mr != NULL; mr = mr->mr_next)
+		for (i = 0; i < mr->mr_npools; i++)
+			if (!pool_stopped(mr->mr_pools[i]))
+				return 0;
+	return 1;
 }
 
 static double
@@ -149,7 +174,7 @@ main_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			main_next();
 		break;
 	case MAIN_STOPPING_WORKERS:
-		for (all = 1, i = 0; i < main_npools; i++)
+		for (all = main_retired_stopped(), i = 0; i < main_npools; i++)
 			if (!pool_stopped(main_pools[i]))
 				all = 0;
 		if (all)
@@ -160,14 +185,155 @@ main_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 }
 
+/* Frees retired pools whose workers are all gone (or all, when forced). */
+static void
+main_retired_reap(int force)
+{
+	struct main_retired	*mr, **prev = &main_retired;
+	size_t			 i;
+	int			 done;
+
+	while ((mr = *prev) != NULL) {
+		for (done = 1, i = 0; i < mr->mr_npools; i++)
+			if (!pool_stopped(mr->mr_pools[i]))
+				done = 0;
+		if (!done && !force) {
+			prev = &mr->mr_next;
+			continue;
+		}
+		for (i = 0; i < mr->mr_npools; i++)
+			pool_free(mr->mr_pools[i]);
+		free(mr->mr_pools);
+		config_free(mr->mr_conf);
+		*prev = mr->mr_next;
+		free(mr);
+	}
+	if (main_retired == NULL)
+		ev_timer_stop(main_loop, &main_retire_timer);
+}
+
+static void
+main_retire_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)t;
+	(void)revents;
+	main_retired_reap(0);
+}
+
+/*
+ * SIGHUP: the new file is parsed and checked completely first; a bad one
+ * changes nothing.  Unchanged plugins keep running, changed ones get a new
+ * pool, removed ones drain: their requests in flight are answered by them.
+ */
+static void
+main_reload(void)
+{
+	struct config		*cf;
+	struct rid_keys		 keys;
+	struct pool		**pools = NULL, **old = main_pools;
+	struct main_retired	*mr = NULL;
+	size_t			 i, j, nold = main_npools, kept = 0, fresh = 0;
+	char			 err[1024];
+
+	memset(&keys, 0, sizeof(keys));
+	if (main_conf->cf_path == NULL) {
+		log_warnx("SIGHUP: running on the built-in configuration, "
+		    "there is no file to reload");
+		return;
+	}
+	cf = config_load(main_conf->cf_path, err, sizeof(err));
+	if (cf == NULL || main_filter(cf, main_names, main_nnames, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	if (cf->cf_rid_key_file != NULL && rid_keys_load(&keys,
+	    cf->cf_rid_key_file, err, sizeof(err)) == -1)
+		goto fail;
+	if ((pools = calloc(cf->cf_nplugins + 1, sizeof(*pools))) == NULL ||
+	    (mr = calloc(1, sizeof(*mr))) == NULL ||
+	    (mr->mr_pools = calloc(nold + 1, sizeof(*mr->mr_pools))) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < cf->cf_nplugins; i++) {
+		struct plugin_conf *pc = &cf->cf_plugins[i];
+
+		for (j = 0; j < nold; j++)
+			if (old[j] != NULL &&
+			    strcmp(pool_name(old[j]), pc->pc_name) == 0 &&
+			    config_plugin_equal(pool_conf(old[j]), pc))
+				break;
+		if (j < nold) {
+			pools[i] = old[j];
+			old[j] = NULL;
+			pool_set_conf(pools[i], pc);
+			pool_set_limits(pools[i], &cf->cf_limits);
+			kept++;
+		} else if ((pools[i] = pool_new(main_loop, pc,
+		    &cf->cf_limits)) == NULL) {
+			snprintf(err, sizeof(err), "out of memory");
+			for (j = 0; j < i; j++)
+				if (pools[j] != NULL && !pool_started(pools[j]))
+					pool_free(pools[j]);
+			goto fail;
+		} else
+			fresh++;
+	}
+	/* Committed from here on. */
+	for (j = 0; j < nold; j++)
+		if (old[j] != NULL) {
+			log_info("plugin %s: %s, draining its old instances",
+			    pool_name(old[j]), config_plugin_find(cf,
+			    pool_name(old[j])) ? "configuration changed" :
+			    "removed");
+			pool_stop(old[j]);
+			mr->mr_pools[mr->mr_npools++] = old[j];
+		}
+	free(old);
+	mr->mr_conf = main_conf;
+	if (mr->mr_npools > 0) {
+		mr->mr_next = main_retired;
+		main_retired = mr;
+		ev_timer_start(main_loop, &main_retire_timer);
+	} else {
+		config_free(mr->mr_conf);
+		free(mr->mr_pools);
+		free(mr);
+	}
+	main_conf = cf;
+	main_pools = pools;
+	main_npools = cf->cf_nplugins;
+	rid_keys_clear(&main_keys);
+	main_keys = keys;
+	router_init(main_loop, main_conf, main_keys.nkeys ? &main_keys : NULL);
+	router_set_pools(main_pools, main_npools);
+	http_set_limits(&main_conf->cf_limits);
+	log_set_access(main_conf->cf_access_log);
+	for (i = 0; i < main_npools; i++)
+		if (pool_fresh(main_pools[i]))
+			pool_start(main_pools[i]);
+	log_info("reloaded %s: %zu plugin%s unchanged, %zu started, %zu "
+	    "draining", main_conf->cf_path, kept, kept == 1 ? "" : "s", fresh,
+	    main_retired ? main_retired->mr_npools : 0);
+	return;
+fail:
+	log_warnx("reload failed, the running configuration stays: %s", err);
+	if (mr != NULL)
+		free(mr->mr_pools);
+	free(mr);
+	free(pools);
+	rid_keys_clear(&keys);
+	config_free(cf);
+}
+
 static void
 main_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
 	(void)loop;
 	(void)revents;
 	if (s->signum == SIGHUP) {
-		log_warnx("SIGHUP: reloading is not available yet; the "
-		    "running configuration stays");
+		if (main_phase == MAIN_RUNNING)
+			main_reload();
 		return;
 	}
 	if (main_phase != MAIN_RUNNING) {
@@ -190,8 +356,7 @@ int
 main(int argc, char *argv[])
 {
 	char	 err[1024], *cfile = NULL, *listen = NULL;
-	char	**names = NULL;
-	size_t	 nnames = 0, i;
+	size_t	 i;
 	int	 ch, check = 0, level = LOG_LEVEL_INFO;
 
 	while ((ch = getopt(argc, argv, "c:dhl:p:tV")) != -1) {
@@ -208,10 +373,11 @@ main(int argc, char *argv[])
 			listen = optarg;
 			break;
 		case 'p':
-			names = reallocarray(names, nnames + 1, sizeof(*names));
-			if (names == NULL)
+			main_names = reallocarray(main_names, main_nnames + 1,
+			    sizeof(*main_names));
+			if (main_names == NULL)
 				fatalx("out of memory");
-			names[nnames++] = optarg;
+			main_names[main_nnames++] = optarg;
 			break;
 		case 't':
 			check = 1;
@@ -236,14 +402,13 @@ main(int argc, char *argv[])
 		main_conf = config_parse(config_default_yaml,
 		    strlen(config_default_yaml), "(built-in configuration)",
 		    err, sizeof(err));
-	if (main_conf == NULL || main_filter(main_conf, names, nnames, err,
-	    sizeof(err)) == -1) {
+	if (main_conf == NULL || main_filter(main_conf, main_names,
+	    main_nnames, err, sizeof(err)) == -1) {
 		fprintf(stderr, "nebula-plugind: %s\n", err);
 		config_free(main_conf);
-		free(names);
+		free(main_names);
 		return 1;
 	}
-	free(names);
 	if (main_conf->cf_rid_key_file != NULL &&
 	    rid_keys_load(&main_keys, main_conf->cf_rid_key_file, err,
 	    sizeof(err)) == -1) {
@@ -256,6 +421,7 @@ main(int argc, char *argv[])
 		printf("ok\n");
 		rid_keys_clear(&main_keys);
 		config_free(main_conf);
+		free(main_names);
 		return 0;
 	}
 	log_set_access(main_conf->cf_access_log);
@@ -287,6 +453,7 @@ main(int argc, char *argv[])
 	    main_conf->cf_path ? main_conf->cf_path : "built-in");
 
 	ev_init(&main_timer, main_timer_cb);
+	ev_timer_init(&main_retire_timer, main_retire_cb, 0.1, 0.1);
 	ev_signal_init(&main_sigterm, main_signal_cb, SIGTERM);
 	ev_signal_init(&main_sigint, main_signal_cb, SIGINT);
 	ev_signal_init(&main_sighup, main_signal_cb, SIGHUP);
@@ -298,6 +465,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < main_npools; i++)
 		pool_free(main_pools[i]);
 	free(main_pools);
+	main_retired_reap(1);
+	free(main_names);
 	http_shutdown();
 	metrics_free();
 	rid_keys_clear(&main_keys);

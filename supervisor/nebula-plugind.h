@@ -189,6 +189,7 @@ extern const char *const pool_op_names[POOL_NOPS];
 struct pool	*pool_new(struct ev_loop *, struct plugin_conf *,
 		    const struct limits_conf *);
 void		 pool_start(struct pool *);
+int		 pool_fresh(const struct pool *);
 void		 pool_stop(struct pool *);
 int		 pool_stopped(const struct pool *);
 void		 pool_free(struct pool *);
@@ -203,6 +204,7 @@ void		 pool_call_cancel(struct pool_call *);
 void		 pool_fail_queued(struct pool *, int, const char *,
 		    const char *);
 void		 pool_set_limits(struct pool *, const struct limits_conf *);
+void		 pool_set_conf(struct pool *, struct plugin_conf *);
 
 /* worker.c: one worker process, its pipes, its state */
 enum worker_state {

@@ -39,6 +39,7 @@ struct pool {
 	int			 p_in_flight;
 	json_t			*p_task_types;
 	int			 p_is_sync;
+	int			 p_launched;	/* pool_start() called */
 	int			 p_started;	/* first start settled */
 	int			 p_stopping;
 	unsigned long		 p_restarts;
@@ -106,8 +107,16 @@ pool_start(struct pool *p)
 {
 	int	 i;
 
+	p->p_launched = 1;
 	for (i = 0; i < p->p_nworkers; i++)
 		worker_start(p->p_workers[i]);
+}
+
+/* True until pool_start() has been called. */
+int
+pool_fresh(const struct pool *p)
+{
+	return !p->p_launched;
 }
 
 static void
@@ -231,6 +240,13 @@ void
 pool_set_limits(struct pool *p, const struct limits_conf *limits)
 {
 	p->p_limits = *limits;
+}
+
+/* After a reload: an equal configuration from the new file (borrowed). */
+void
+pool_set_conf(struct pool *p, struct plugin_conf *pc)
+{
+	p->p_conf = pc;
 }
 
 /* Does the plugin serve this task type (and version, unless NULL)? */

@@ -54,14 +54,17 @@ router_set_draining(int on)
 	router_draining = on;
 }
 
+/* Start-up ends once: plugins added later by a reload do not reopen it. */
 static int
 router_all_started(void)
 {
-	size_t	 i;
+	static int	 started;
+	size_t		 i;
 
-	for (i = 0; i < router_npools; i++)
+	for (i = 0; i < router_npools && !started; i++)
 		if (!pool_started(router_pools[i]))
 			return 0;
+	started = 1;
 	return 1;
 }
 

@@ -2,6 +2,7 @@
 # The daemon on its built-in configuration answers create / poll / delete
 # through the real echo and sleep workers, and every API error has the
 # SPEC's status and JSON body.
+: "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/e2e/lib.sh"
 
 start_daemon "" || { fail "daemon starts on the built-in configuration"; finish; }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The HTTP front: keep-alive, pipelining, HTTP/1.0, chunked bodies,
 # Expect: 100-continue, and hostile framing that must get 400 and a close.
+: "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/e2e/lib.sh"
 
 raw() {

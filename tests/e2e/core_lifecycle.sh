@@ -1,6 +1,7 @@
 #!/bin/sh
 # The command line and the process tree: -h, -V, -t, usage errors, -p, and a
 # SIGTERM that stops every worker and exits 0.
+: "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/e2e/lib.sh"
 
 "$NEBULA_PLUGIND" -h >"$E2E_TMP/help"

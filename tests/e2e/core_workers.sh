@@ -3,9 +3,10 @@
 # answers the wrong id or a malformed answer, floods a huge line, or cannot
 # be executed.  Each gets its SPEC status, and the other plugins (and the
 # same plugin after its restart) keep being served.
+: "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/e2e/lib.sh"
 
-conf=$(write_config <<EOF2
+conf=$(write_config workers <<EOF2
 listen: 127.0.0.1:0
 limits:
   max_line_bytes: 1048576

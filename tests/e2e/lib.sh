@@ -1,4 +1,4 @@
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034
 # Shared helpers for the end-to-end tests: start the real daemon on a free
 # port with a configuration written by the test, talk HTTP to it with curl,
 # count checks, and stop it checking its exit status and sanitizer reports.
