@@ -280,6 +280,11 @@ main_reload(void)
 			fresh++;
 	}
 	/* Committed from here on. */
+	for (i = 0; i < cf->cf_nplugins; i++)
+		for (j = 0; j < nold; j++)
+			if (old[j] != NULL && pool_fresh(pools[i]) &&
+			    strcmp(pool_name(old[j]), pool_name(pools[i])) == 0)
+				pool_inherit(pools[i], old[j]);
 	for (j = 0; j < nold; j++)
 		if (old[j] != NULL) {
 			log_info("plugin %s: %s, draining its old instances",

@@ -205,6 +205,7 @@ void		 pool_fail_queued(struct pool *, int, const char *,
 		    const char *);
 void		 pool_set_limits(struct pool *, const struct limits_conf *);
 void		 pool_set_conf(struct pool *, struct plugin_conf *);
+void		 pool_inherit(struct pool *, const struct pool *);
 
 /* worker.c: one worker process, its pipes, its state */
 enum worker_state {

@@ -242,6 +242,17 @@ pool_set_limits(struct pool *p, const struct limits_conf *limits)
 	p->p_limits = *limits;
 }
 
+/*
+ * A pool replacing another after a reload serves what the old one served
+ * until its own hello says otherwise, so its routes never go missing.
+ */
+void
+pool_inherit(struct pool *p, const struct pool *old)
+{
+	if (p->p_task_types == NULL && old->p_task_types != NULL)
+		p->p_task_types = json_deep_copy(old->p_task_types);
+}
+
 /* After a reload: an equal configuration from the new file (borrowed). */
 void
 pool_set_conf(struct pool *p, struct plugin_conf *pc)
@@ -494,8 +505,11 @@ pool_worker_hello(struct pool *p, struct worker *w,
     const struct msg_hello *h)
 {
 	(void)w;
-	if (p->p_task_types == NULL && h->hello_task_types != NULL)
+	/* The configuration wins over the hello when both name them. */
+	if (p->p_conf->pc_ntask_types == 0 && h->hello_task_types != NULL) {
+		json_decref(p->p_task_types);
 		p->p_task_types = json_deep_copy(h->hello_task_types);
+	}
 	p->p_started = 1;
 }
 

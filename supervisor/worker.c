@@ -408,7 +408,9 @@ worker_fail(struct worker *w, const char *why)
 	if (w->w_state == WORKER_DEAD || w->w_state == WORKER_BACKOFF)
 		return;
 	if (w->w_fail_reason[0] == '\0')
-		snprintf(w->w_fail_reason, sizeof(w->w_fail_reason), "%s", why);
+		snprintf(w->w_fail_reason, sizeof(w->w_fail_reason), "%s%s", why,
+		    w->w_state == WORKER_STARTING && !w->w_stopping ?
+		    " during the handshake" : "");
 	if (!w->w_stopping)
 		log_emit(LOG_LEVEL_WARN, w->w_name, w->w_pid, NULL,
 		    "instance %d failed: %s", w->w_index, why);

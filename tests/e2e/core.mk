@@ -1,12 +1,15 @@
-# End-to-end tests of the core daemon: real daemon, real workers, curl.
-TESTS += \
-	tests/e2e/core_api.sh \
-	tests/e2e/core_http.sh \
-	tests/e2e/core_lifecycle.sh \
-	tests/e2e/core_workers.sh
-EXTRA_DIST += \
+# End-to-end tests of the core daemon and its operation: real daemon, real
+# workers, curl.
+E2E_CORE_TESTS = \
 	tests/e2e/core_api.sh \
 	tests/e2e/core_http.sh \
 	tests/e2e/core_lifecycle.sh \
 	tests/e2e/core_workers.sh \
-	tests/e2e/rawhttp.py
+	tests/e2e/ops_backpressure.sh \
+	tests/e2e/ops_crashloop.sh \
+	tests/e2e/ops_limits.sh \
+	tests/e2e/ops_protocol.sh \
+	tests/e2e/ops_reload.sh \
+	tests/e2e/ops_stop.sh
+TESTS += $(E2E_CORE_TESTS)
+EXTRA_DIST += $(E2E_CORE_TESTS) tests/e2e/rawhttp.py

@@ -18,7 +18,7 @@
  *   stderr       write 3 lines to stderr, then answer ok
  *   sync         create answers with an inline SUCCEEDED resource
  *   slow         sleep custom.ms (resource_meta.ms) milliseconds, answer ok
- *   record       append {"op", "resource_meta"} as a line to $TW_RECORD,
+ *   record       append the whole request line to $TW_RECORD,
  *                then answer ok
  * Environment: TW_CONCURRENCY (hello concurrency, default 4), TW_NAME
  * (hello name, default testworker), TW_NO_HELLO=1, TW_BAD_PROTOCOL=1
@@ -138,10 +138,9 @@ tw_sleep_ms(json_int_t ms)
 }
 
 static void
-tw_record(const char *op, json_t *meta)
+tw_record(json_t *req)
 {
 	const char	*path = getenv("TW_RECORD");
-	json_t		*rec;
 	char		*s;
 	FILE		*fp;
 
@@ -150,13 +149,10 @@ tw_record(const char *op, json_t *meta)
 		    path ? path : "(TW_RECORD unset)");
 		return;
 	}
-	rec = json_pack("{s:s, s:O}", "op", op, "resource_meta",
-	    meta ? meta : json_null());
-	if (rec != NULL && (s = json_dumps(rec, JSON_COMPACT)) != NULL) {
+	if ((s = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS)) != NULL) {
 		fprintf(fp, "%s\n", s);
 		free(s);
 	}
-	json_decref(rec);
 	fclose(fp);
 }
 
@@ -281,7 +277,7 @@ tw_request(json_t *req)
 		tw_sleep_ms(ms);
 		tw_answer(id, op, action, meta);
 	} else if (strcmp(action, "record") == 0) {
-		tw_record(op, meta);
+		tw_record(req);
 		tw_answer(id, op, action, meta);
 	} else
 		tw_answer(id, op, action, meta);	/* ok, sync, unknown */
