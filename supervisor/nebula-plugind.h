@@ -248,7 +248,28 @@ void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
 void	 metrics_free(void);
 
 /* router.c */
+enum router_shape {
+	ROUTER_SHAPE_NATIVE,	/* /plugins/v1: resource_id, bare resource */
+	ROUTER_SHAPE_FLYTE	/* /api/v1: resource_meta, {"resource": } */
+};
 int	 router_init(struct ev_loop *, struct config *, struct rid_keys *);
+int	 router_all_started(void);
+struct pool *router_find(const char *, const char *);
+struct pool *router_find_plugin(const char *);
+struct pool **router_pools_list(size_t *);
+json_t	*router_body(struct http_request *, const char *);
+json_t	*router_plugin_json(struct pool *, int);
+void	 router_create(struct http_request *, const char *, const char *,
+	    json_t *, enum router_shape);
+void	 router_resource(struct http_request *, enum pool_op, const char *,
+	    const char *, const char *, enum router_shape);
+void	 router_json(struct http_request *, int, json_t *, const char *);
+void	 router_method_not_allowed(struct http_request *, const char *);
+void	 router_unavailable(struct http_request *, const char *);
+int	 router_split(char *, char **, int);
+
+/* agent.c: Flyte's agent routes, /api/v1/... */
+void	 agent_dispatch(struct http_request *, const char *);
 void	 router_set_pools(struct pool **, size_t);
 void	 router_set_draining(int);
 

@@ -23,6 +23,7 @@ struct route_call {
 	enum pool_op		 rc_op;
 	char			 rc_type[128];
 	char			 rc_version[64];
+	enum router_shape	 rc_shape;
 };
 
 static struct ev_loop	*router_loop;
@@ -55,7 +56,7 @@ router_set_draining(int on)
 }
 
 /* Start-up ends once: plugins added later by a reload do not reopen it. */
-static int
+int
 router_all_started(void)
 {
 	static int	 started;
@@ -68,7 +69,7 @@ router_all_started(void)
 	return 1;
 }
 
-static struct pool *
+struct pool *
 router_find(const char *type, const char *version)
 {
 	size_t	 i;
@@ -79,7 +80,14 @@ router_find(const char *type, const char *version)
 	return NULL;
 }
 
-static struct pool *
+struct pool **
+router_pools_list(size_t *n)
+{
+	*n = router_npools;
+	return router_pools;
+}
+
+struct pool *
 router_find_plugin(const char *name)
 {
 	size_t	 i;
@@ -90,7 +98,7 @@ router_find_plugin(const char *name)
 	return router_find(name, NULL);
 }
 
-static void
+void
 router_json(struct http_request *req, int status, json_t *body,
     const char *headers)
 {
@@ -106,14 +114,14 @@ router_json(struct http_request *req, int status, json_t *body,
 	free(text);
 }
 
-static void
+void
 router_unavailable(struct http_request *req, const char *message)
 {
 	http_respond_error(req, 503, "UNAVAILABLE", message,
 	    "Retry-After: 1\r\n");
 }
 
-static json_t *
+json_t *
 router_plugin_json(struct pool *p, int detail)
 {
 	struct pool_stats	 st;
@@ -246,7 +254,8 @@ router_done(void *arg, const struct pool_result *res)
 			    "in a URL", NULL);
 			return;
 		}
-		body = json_pack("{s:s}", "resource_id", rid);
+		body = json_pack("{s:s}", rc->rc_shape == ROUTER_SHAPE_FLYTE ?
+		    "resource_meta" : "resource_id", rid);
 		free(rid);
 		if ((rsc = json_object_get(res->res_response, "resource")) !=
 		    NULL)
@@ -255,6 +264,8 @@ router_done(void *arg, const struct pool_result *res)
 	case POOL_OP_GET:
 		body = json_incref(json_object_get(res->res_response,
 		    "resource"));
+		if (rc->rc_shape == ROUTER_SHAPE_FLYTE)
+			body = json_pack("{s:o}", "resource", body);
 		break;
 	default:
 		body = json_object();
@@ -284,7 +295,8 @@ router_worker_request(struct http_request *req, json_t *base, enum pool_op op,
 
 static void
 router_call(struct http_request *req, struct pool *pool, enum pool_op op,
-    const char *type, const char *version, json_t *wreq)
+    const char *type, const char *version, json_t *wreq,
+    enum router_shape shape)
 {
 	struct route_call	*rc;
 	struct pool_call	*call;
@@ -299,6 +311,7 @@ router_call(struct http_request *req, struct pool *pool, enum pool_op op,
 	rc->rc_op = op;
 	snprintf(rc->rc_type, sizeof(rc->rc_type), "%s", type);
 	snprintf(rc->rc_version, sizeof(rc->rc_version), "%s", version);
+	rc->rc_shape = shape;
 	req->req_router = rc;
 	/* NULL when it answered at once, through router_done (rc is gone). */
 	call = pool_call(pool, op, wreq, router_done, rc);
@@ -306,25 +319,19 @@ router_call(struct http_request *req, struct pool *pool, enum pool_op op,
 		rc->rc_call = call;
 }
 
-static void
-router_create(struct http_request *req, const char *type,
-    const char *version)
+/* Parses the request body as a JSON object; NULL after answering 400. */
+json_t *
+router_body(struct http_request *req, const char *what)
 {
-	struct pool	*pool;
-	json_t		*body, *tt;
+	json_t		*body;
 	json_error_t	 jerr;
 	char		 msg[256];
 
-	if ((pool = router_find(type, version)) == NULL) {
-		snprintf(msg, sizeof(msg), "no plugin serves task type %s "
-		    "version %s", type, version);
-		http_respond_error(req, 404, "NOT_FOUND", msg, NULL);
-		return;
-	}
 	if (req->req_body == NULL || req->req_body_len == 0) {
-		http_respond_error(req, 400, "BAD_REQUEST", "the request has "
-		    "no body; send a JSON object with task_template", NULL);
-		return;
+		snprintf(msg, sizeof(msg), "the request has no body; send a "
+		    "JSON object with %s", what);
+		http_respond_error(req, 400, "BAD_REQUEST", msg, NULL);
+		return NULL;
 	}
 	body = json_loadb(req->req_body, req->req_body_len,
 	    JSON_REJECT_DUPLICATES, &jerr);
@@ -332,22 +339,46 @@ router_create(struct http_request *req, const char *type,
 		snprintf(msg, sizeof(msg), "malformed JSON at line %d column "
 		    "%d: %s", jerr.line, jerr.column, jerr.text);
 		http_respond_error(req, 400, "BAD_REQUEST", msg, NULL);
-		return;
+		return NULL;
 	}
-	tt = json_object_get(body, "task_template");
-	if (!json_is_object(body) || !json_is_object(tt)) {
+	if (!json_is_object(body) ||
+	    !json_is_object(json_object_get(body, what))) {
 		json_decref(body);
-		http_respond_error(req, 400, "BAD_REQUEST", "the body must be "
-		    "a JSON object with a task_template object", NULL);
+		snprintf(msg, sizeof(msg), "the body must be a JSON object "
+		    "with a %s object", what);
+		http_respond_error(req, 400, "BAD_REQUEST", msg, NULL);
+		return NULL;
+	}
+	return body;
+}
+
+/* Creates a job from a checked body (taken), which has task_template. */
+void
+router_create(struct http_request *req, const char *type,
+    const char *version, json_t *body, enum router_shape shape)
+{
+	struct pool	*pool;
+	char		 msg[256];
+
+	if ((pool = router_find(type, version)) == NULL) {
+		json_decref(body);
+		snprintf(msg, sizeof(msg), "no plugin serves task type %s "
+		    "version %s", type, version);
+		http_respond_error(req, 404, "NOT_FOUND", msg, NULL);
 		return;
 	}
 	router_call(req, pool, POOL_OP_CREATE, type, version,
-	    router_worker_request(req, body, POOL_OP_CREATE, type, version));
+	    router_worker_request(req, body, POOL_OP_CREATE, type, version),
+	    shape);
 }
 
-static void
+/*
+ * Polls or deletes the job a resource_id names.  A NULL version accepts
+ * the one the id carries (Flyte's version 0).
+ */
+void
 router_resource(struct http_request *req, enum pool_op op, const char *type,
-    const char *version, const char *id)
+    const char *version, const char *id, enum router_shape shape)
 {
 	struct pool	*pool;
 	struct rid	 rid;
@@ -366,6 +397,8 @@ router_resource(struct http_request *req, enum pool_op op, const char *type,
 		    "does not decode", NULL);
 		return;
 	}
+	if (version == NULL)
+		version = rid.rid_version;
 	if (strcmp(rid.rid_type, type) != 0 ||
 	    strcmp(rid.rid_version, version) != 0) {
 		snprintf(msg, sizeof(msg), "the resource_id belongs to %.60s/"
@@ -384,11 +417,11 @@ router_resource(struct http_request *req, enum pool_op op, const char *type,
 	}
 	wreq = router_worker_request(req, NULL, op, type, version);
 	json_object_set(wreq, "resource_meta", rid.rid_meta);
+	router_call(req, pool, op, type, version, wreq, shape);
 	rid_clear(&rid);
-	router_call(req, pool, op, type, version, wreq);
 }
 
-static void
+void
 router_method_not_allowed(struct http_request *req, const char *allow)
 {
 	char	 hdr[96], msg[128];
@@ -400,7 +433,7 @@ router_method_not_allowed(struct http_request *req, const char *allow)
 }
 
 /* Splits the path after the prefix into at most max segments, in place. */
-static int
+int
 router_split(char *path, char **seg, int max)
 {
 	int	 n = 0;
@@ -476,11 +509,21 @@ router_api(struct http_request *req, const char *path)
 		    "are not ready yet");
 		return;
 	}
-	if (n == 2)
-		router_create(req, seg[0], seg[1]);
-	else
+	if (n == 2) {
+		json_t *body;
+
+		if (router_find(seg[0], seg[1]) == NULL) {
+			router_create(req, seg[0], seg[1], NULL,
+			    ROUTER_SHAPE_NATIVE);	/* answers 404 */
+			return;
+		}
+		if ((body = router_body(req, "task_template")) != NULL)
+			router_create(req, seg[0], seg[1], body,
+			    ROUTER_SHAPE_NATIVE);
+	} else
 		router_resource(req, m == HTTP_GET ? POOL_OP_GET :
-		    POOL_OP_DELETE, seg[0], seg[1], seg[2]);
+		    POOL_OP_DELETE, seg[0], seg[1], seg[2],
+		    ROUTER_SHAPE_NATIVE);
 }
 
 void
@@ -493,6 +536,10 @@ router_dispatch(struct http_request *req)
 	if (strncmp(path, ROUTER_PREFIX, plen) == 0 &&
 	    (path[plen] == '\0' || path[plen] == '/')) {
 		router_api(req, path + plen);
+		return;
+	}
+	if (strncmp(path, "/api/v1/", 8) == 0) {
+		agent_dispatch(req, path + 8);
 		return;
 	}
 	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
