@@ -37,6 +37,8 @@ for q in /usr/include/sys/queue.h /usr/include/*/sys/queue.h; do
 		break
 	fi
 done
+# jansson's iteration macros must be known, or cppcheck stops at them.
+[ -f /usr/include/jansson.h ] && set -- "$@" --include=/usr/include/jansson.h
 jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 
