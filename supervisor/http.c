@@ -88,6 +88,7 @@ struct http_conn {
 	enum http_tkind		 hc_tkind;
 	unsigned long		 hc_tseq;	/* hc_seq when the timer was set */
 	unsigned long		 hc_seq;	/* bumped at each head and body */
+	unsigned long		 hc_wseq;	/* bumped when output moves */
 	http_parser		 hc_parser;
 	struct http_reqs	 hc_reqs;	/* request order */
 	size_t			 hc_nreqs;
@@ -200,6 +201,9 @@ http_error_body(const char *code, const char *message)
 
 	j = json_pack("{s:{s:s,s:s}}", "error", "code", code ? code : "",
 	    "message", message ? message : "");
+	if (j == NULL)		/* not UTF-8: keep the code at least */
+		j = json_pack("{s:{s:s,s:s}}", "error", "code", "INTERNAL",
+		    "message", "unprintable error");
 	if (j == NULL)
 		return NULL;
 	s = json_dumps(j, JSON_COMPACT);
@@ -498,6 +502,7 @@ static void
 http_conn_timer(struct http_conn *c)
 {
 	enum http_tkind	 kind;
+	unsigned long	 seq;
 	double		 secs = 0;
 
 	if (c->hc_cur != NULL)
@@ -508,10 +513,11 @@ http_conn_timer(struct http_conn *c)
 		kind = TK_NONE;
 	else
 		kind = TK_IDLE;
-	if (kind == c->hc_tkind && c->hc_tseq == c->hc_seq)
+	seq = kind == TK_WRITE ? c->hc_wseq : c->hc_seq;
+	if (kind == c->hc_tkind && c->hc_tseq == seq)
 		return;
 	c->hc_tkind = kind;
-	c->hc_tseq = c->hc_seq;
+	c->hc_tseq = seq;
 	switch (kind) {
 	case TK_HEAD:
 		secs = http.limits.header_timeout;
@@ -949,7 +955,7 @@ http_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (buf_pending(b) == 0)
 		ev_io_stop(loop, &c->hc_wio);
 	if (progress)
-		c->hc_seq++;	/* output moved: the write timer restarts */
+		c->hc_wseq++;	/* output moved: the write timer restarts */
 	http_conn_check(c);
 }
 
@@ -1038,7 +1044,8 @@ http_accept_pause(void)
 {
 	struct http_listener	*l;
 
-	TAILQ_FOREACH(l, &http.listeners, hl_entry)
+	for (l = TAILQ_FIRST(&http.listeners); l != NULL;
+	    l = TAILQ_NEXT(l, hl_entry))
 		ev_io_stop(http.loop, &l->hl_io);
 	http.accept_paused = 1;
 }
@@ -1053,7 +1060,8 @@ http_accept_resume(void)
 		return;
 	http.accept_paused = 0;
 	ev_timer_stop(http.loop, &http.retry);
-	TAILQ_FOREACH(l, &http.listeners, hl_entry)
+	for (l = TAILQ_FIRST(&http.listeners); l != NULL;
+	    l = TAILQ_NEXT(l, hl_entry))
 		ev_io_start(http.loop, &l->hl_io);
 }
 

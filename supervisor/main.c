@@ -23,6 +23,7 @@ enum main_phase {
 static struct ev_loop	*main_loop;
 static struct config	*main_conf;
 static struct rid_keys	 main_keys;
+static struct auth	*main_auth;
 static struct pool	**main_pools;
 static size_t		  main_npools;
 static enum main_phase	  main_phase = MAIN_RUNNING;
@@ -231,6 +232,7 @@ main_reload(void)
 {
 	struct config		*cf;
 	struct rid_keys		 keys;
+	struct auth		*auth = NULL;
 	struct pool		**pools = NULL, **old = main_pools;
 	struct main_retired	*mr = NULL;
 	size_t			 i, j, nold = main_npools, kept = 0, fresh = 0;
@@ -248,6 +250,8 @@ main_reload(void)
 		goto fail;
 	if (cf->cf_rid_key_file != NULL && rid_keys_load(&keys,
 	    cf->cf_rid_key_file, err, sizeof(err)) == -1)
+		goto fail;
+	if ((auth = auth_new(cf, err, sizeof(err))) == NULL)
 		goto fail;
 	if ((pools = calloc(cf->cf_nplugins + 1, sizeof(*pools))) == NULL ||
 	    (mr = calloc(1, sizeof(*mr))) == NULL ||
@@ -310,7 +314,10 @@ main_reload(void)
 	main_npools = cf->cf_nplugins;
 	rid_keys_clear(&main_keys);
 	main_keys = keys;
-	router_init(main_loop, main_conf, main_keys.nkeys ? &main_keys : NULL);
+	auth_free(main_auth);
+	main_auth = auth;
+	router_init(main_loop, main_conf, main_keys.nkeys ? &main_keys : NULL,
+	    main_auth);
 	router_set_pools(main_pools, main_npools);
 	http_set_limits(&main_conf->cf_limits);
 	log_set_access(main_conf->cf_access_log);
@@ -328,6 +335,7 @@ fail:
 	free(mr);
 	free(pools);
 	rid_keys_clear(&keys);
+	auth_free(auth);
 	config_free(cf);
 }
 
@@ -422,8 +430,16 @@ main(int argc, char *argv[])
 		config_free(main_conf);
 		return 1;
 	}
+	if ((main_auth = auth_new(main_conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "nebula-plugind: %s\n", err);
+		rid_keys_clear(&main_keys);
+		config_free(main_conf);
+		free(main_names);
+		return 1;
+	}
 	if (check) {
 		printf("ok\n");
+		auth_free(main_auth);
 		rid_keys_clear(&main_keys);
 		config_free(main_conf);
 		free(main_names);
@@ -442,7 +458,8 @@ main(int argc, char *argv[])
 			if (http_listen(main_conf->cf_listen[i], err,
 			    sizeof(err)) == -1)
 				fatalx("%s", err);
-	router_init(main_loop, main_conf, main_keys.nkeys ? &main_keys : NULL);
+	router_init(main_loop, main_conf, main_keys.nkeys ? &main_keys : NULL,
+	    main_auth);
 	main_npools = main_conf->cf_nplugins;
 	if ((main_pools = calloc(main_npools + 1, sizeof(*main_pools))) == NULL)
 		fatalx("out of memory");
@@ -475,6 +492,7 @@ main(int argc, char *argv[])
 	http_shutdown();
 	metrics_free();
 	rid_keys_clear(&main_keys);
+	auth_free(main_auth);
 	config_free(main_conf);
 	ev_signal_stop(main_loop, &main_sigterm);
 	ev_signal_stop(main_loop, &main_sigint);

@@ -107,6 +107,20 @@ struct plugin_conf *config_plugin_find(struct config *, const char *);
 int		 config_parse_duration(const char *, double *);
 int		 config_parse_size(const char *, long long *);
 
+/* auth.c */
+struct auth;
+enum auth_result {
+	AUTH_OK,
+	AUTH_MISSING,		/* 401 */
+	AUTH_WRONG,		/* 401 */
+	AUTH_FORBIDDEN		/* 403: a good token, not for this plugin */
+};
+struct auth	*auth_new(const struct config *, char *, size_t);
+void		 auth_free(struct auth *);
+int		 auth_enabled(const struct auth *);
+int		 auth_metrics_public(const struct auth *);
+enum auth_result auth_check(const struct auth *, const char *, const char *);
+
 /* log.c */
 #define LOG_LEVEL_ERROR	0
 #define LOG_LEVEL_WARN	1
@@ -252,7 +266,8 @@ enum router_shape {
 	ROUTER_SHAPE_NATIVE,	/* /plugins/v1: resource_id, bare resource */
 	ROUTER_SHAPE_FLYTE	/* /api/v1: resource_meta, {"resource": } */
 };
-int	 router_init(struct ev_loop *, struct config *, struct rid_keys *);
+int	 router_init(struct ev_loop *, struct config *, struct rid_keys *,
+	    struct auth *);
 int	 router_all_started(void);
 struct pool *router_find(const char *, const char *);
 struct pool *router_find_plugin(const char *);

@@ -29,17 +29,48 @@ struct route_call {
 static struct ev_loop	*router_loop;
 static struct config	*router_conf;
 static struct rid_keys	*router_keys;
+static struct auth	*router_auth;
 static struct pool	**router_pools;
 static size_t		  router_npools;
 static int		  router_draining;
 
 int
-router_init(struct ev_loop *loop, struct config *cf, struct rid_keys *keys)
+router_init(struct ev_loop *loop, struct config *cf, struct rid_keys *keys,
+    struct auth *auth)
 {
 	router_loop = loop;
 	router_conf = cf;
 	router_keys = keys;
+	router_auth = auth;
 	return 0;
+}
+
+/* 0 when the request may go on; otherwise it has been answered. */
+static int
+router_authorize(struct http_request *req, const char *plugin)
+{
+	char	 msg[160];
+
+	switch (auth_check(router_auth, req->req_authorization, plugin)) {
+	case AUTH_OK:
+		return 0;
+	case AUTH_MISSING:
+		http_respond_error(req, 401, "UNAUTHENTICATED", "this route "
+		    "needs an Authorization: Bearer token",
+		    "WWW-Authenticate: Bearer\r\n");
+		return -1;
+	case AUTH_WRONG:
+		http_respond_error(req, 401, "UNAUTHENTICATED", "the bearer "
+		    "token is not valid", "WWW-Authenticate: Bearer "
+		    "error=\"invalid_token\"\r\n");
+		return -1;
+	case AUTH_FORBIDDEN:
+		snprintf(msg, sizeof(msg), "this token may not call plugin %s",
+		    plugin);
+		http_respond_error(req, 403, "PERMISSION_DENIED", msg, NULL);
+		return -1;
+	}
+	return -1;
 }
 
 void
@@ -301,6 +332,10 @@ router_call(struct http_request *req, struct pool *pool, enum pool_op op,
 	struct route_call	*rc;
 	struct pool_call	*call;
 
+	if (router_authorize(req, pool_name(pool)) == -1) {
+		json_decref(wreq);
+		return;
+	}
 	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
 		json_decref(wreq);
 		http_respond_error(req, 500, "INTERNAL", "out of memory", NULL);
@@ -535,13 +570,19 @@ router_dispatch(struct http_request *req)
 	req->req_router = NULL;
 	if (strncmp(path, ROUTER_PREFIX, plen) == 0 &&
 	    (path[plen] == '\0' || path[plen] == '/')) {
-		router_api(req, path + plen);
+		if (router_authorize(req, NULL) == 0)
+			router_api(req, path + plen);
 		return;
 	}
 	if (strncmp(path, "/api/v1/", 8) == 0) {
-		agent_dispatch(req, path + 8);
+		if (router_authorize(req, NULL) == 0)
+			agent_dispatch(req, path + 8);
 		return;
 	}
+	if (strcmp(path, "/metrics") == 0 &&
+	    !auth_metrics_public(router_auth) &&
+	    router_authorize(req, NULL) == -1)
+		return;
 	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
 	    strcmp(path, "/metrics") == 0) {
 		if (req->req_method != HTTP_GET &&

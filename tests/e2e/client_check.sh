@@ -3,7 +3,7 @@
 # worker, and fails, naming the right check, workers that never say hello,
 # speak another protocol version, answer the wrong id, print lines that are
 # not JSON, ignore unknown ops, or never exit at end of input.
-. "$top_srcdir/tests/e2e/client_lib.sh"
+. "${top_srcdir:?run through make check}/tests/e2e/client_lib.sh"
 
 np check "$ECHO_PLUGIN"
 expect "check passes echo" 0 "$RC"

@@ -3,7 +3,7 @@
 # create/get/delete/list, exit 4 on an unknown task type, exit 3 on a bad
 # resource_id and when nothing listens, usage errors exit 2, and watch
 # follows a thousand sleep jobs to completion reporting each phase once.
-. "$top_srcdir/tests/e2e/client_lib.sh"
+. "${top_srcdir:?run through make check}/tests/e2e/client_lib.sh"
 
 start_daemon "" || { fail "daemon starts"; finish; }
 check "daemon becomes ready" wait_ready
@@ -61,19 +61,29 @@ expect "-V exits 0" 0 "$RC"
 np -h
 expect "-h exits 0" 0 "$RC"
 
-# watch: a thousand sleep jobs of 0 to 4 seconds, one process.
+# watch: a thousand sleep jobs of 1 to 5 seconds, one process.  They are
+# created by one curl run (a config file of 1000 requests), so that most
+# are still RUNNING when watch starts.
 jobs="$E2E_TMP/jobs"
-: >"$jobs"
+cfg="$E2E_TMP/curl.cfg"
+: >"$cfg"
+for s in 1 2 3 4 5; do
+	printf '{"task_template":{"type":"sleep","custom":{"seconds":%d}}}\n' \
+	    "$s" >"$E2E_TMP/sleep$s.json"
+done
 i=0
 while [ $i -lt 1000 ]; do
-	printf '{"task_template":{"type":"sleep","custom":{"seconds":%d}}}\n' \
-	    $((i % 5)) >"$E2E_TMP/sleep.json"
-	rid=$(curl -s -X PUT -H 'Content-Type: application/json' \
-	    --data-binary @"$E2E_TMP/sleep.json" "$URL/plugins/v1/sleep/v1" |
-	    jq -r .resource_id)
-	echo "sleep $rid" >>"$jobs"
+	{
+		[ $i -gt 0 ] && echo next
+		echo "url = \"$URL/plugins/v1/sleep/v1\""
+		echo 'request = "PUT"'
+		echo 'header = "Content-Type: application/json"'
+		echo "data-binary = \"@$E2E_TMP/sleep$((i % 5 + 1)).json\""
+		printf '%s\n' 'write-out = "\\n"'
+	} >>"$cfg"
 	i=$((i + 1))
 done
+curl -s -K "$cfg" | jq -r '"sleep " + .resource_id' >"$jobs"
 expect "a thousand sleep jobs created" 1000 "$(grep -c '^sleep [A-Za-z0-9_-]' "$jobs")"
 np -s "$URL" watch -i 0.2 -m 1 -n 16 "$jobs"
 expect "watch exits 0 when every job succeeds" 0 "$RC"

@@ -3,7 +3,8 @@
 # client capturing its exit status, stdout and stderr (kept for a sanitizer
 # check at the end), and a small worker in shell whose misbehaviour is
 # chosen by environment variables.
-. "$top_srcdir/tests/e2e/lib.sh"
+# shellcheck source=lib.sh
+. "${top_srcdir:?run through make check}/tests/e2e/lib.sh"
 
 CLIENT_LOG="$E2E_TMP/client.log"
 : >"$CLIENT_LOG"

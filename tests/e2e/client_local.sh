@@ -3,7 +3,7 @@
 # echo and sleep plugins, the examples and the test worker to completion;
 # a FAILED job exits 1; a worker error or a worker that cannot run exits 3;
 # SIGINT deletes the job before exiting.
-. "$top_srcdir/tests/e2e/client_lib.sh"
+. "${top_srcdir:?run through make check}/tests/e2e/client_lib.sh"
 
 np local "$ECHO_PLUGIN" <<'EOF2'
 {"task_template":{"type":"echo"},"inputs":{"x":1}}

@@ -1112,6 +1112,93 @@ test_stop_accepting_drains(void **state)
 }
 
 static void
+test_head_and_upgrade_requests(void **state)
+{
+	struct client	*c;
+	struct resp	 r;
+
+	(void)state;
+	start(NULL);
+	c = client_new();
+	client_sends(c, "HEAD /h HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n");
+	pump_responses(c, 1);
+	/* No body after HEAD's head: the next response follows at once. */
+	assert_true(resp_get(c, 0, &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(c->data + strlen(r.head), "HTTP/1.1 200 OK"));
+	client_free(c);
+
+	c = client_new();
+	client_sends(c, "GET /u HTTP/1.1\r\nConnection: Upgrade\r\n"
+	    "Upgrade: websocket\r\n\r\n\x81\x05hello");
+	pump_eof(c);
+	assert_true(resp_get(c, 0, &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.head, "\r\nConnection: close\r\n"));
+	client_free(c);
+
+	c = client_new();
+	client_sends(c, "CONNECT example.com:443 HTTP/1.1\r\n\r\nxyz");
+	pump_eof(c);
+	client_free(c);
+	stop();
+}
+
+/*
+ * Random bytes and randomly damaged requests never crash the server (run
+ * under ASan), and every connection ends once the client half-closes.
+ */
+static void
+test_random_input_never_crashes(void **state)
+{
+	static const char *seeds[] = {
+		"GET /a?b HTTP/1.1\r\nHost: x\r\nTraceparent: t\r\n\r\n",
+		"PUT /p HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody",
+		"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "3\r\nabc\r\n0\r\n\r\n",
+		"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+		"PUT /e HTTP/1.1\r\nExpect: 100-continue\r\n"
+		    "Content-Length: 2\r\n\r\nhi"
+	};
+	struct client	*c;
+	char		 buf[512];
+	size_t		 i, j, len, n;
+	unsigned int	 seed = 12345;
+
+	(void)state;
+	start(NULL);
+	for (i = 0; i < 300; i++) {
+		const char *s = seeds[i % (sizeof(seeds) / sizeof(seeds[0]))];
+
+		len = strlen(s);
+		memcpy(buf, s, len);
+		if (i % 3 == 0) {
+			len = (size_t)rand_r(&seed) % sizeof(buf);
+			for (j = 0; j < len; j++)
+				buf[j] = (char)rand_r(&seed);
+		} else {
+			n = 1 + (size_t)rand_r(&seed) % 4;
+			for (j = 0; j < n; j++)
+				buf[(size_t)rand_r(&seed) % len] =
+				    (char)rand_r(&seed);
+			if (i % 3 == 2 && len * 2 < sizeof(buf)) {
+				memcpy(buf + len, buf, len);
+				len *= 2;
+			}
+		}
+		c = client_new();
+		client_send(c, buf, len);
+		shutdown(c->fd, SHUT_WR);
+		pump_eof(c);
+		client_free(c);
+	}
+	for (i = 0; i < 20 && http_connections() > 0; i++)
+		pump_once(NULL);
+	assert_int_equal(http_connections(), 0);
+	stop();
+}
+
+static void
 test_status_text(void **state)
 {
 	(void)state;
@@ -1165,6 +1252,8 @@ main(void)
 		cmocka_unit_test(test_timeouts_answer_408_or_close_quietly),
 		cmocka_unit_test(test_max_connections_pauses_accept),
 		cmocka_unit_test(test_stop_accepting_drains),
+		cmocka_unit_test(test_head_and_upgrade_requests),
+		cmocka_unit_test(test_random_input_never_crashes),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_bad_listen_address_is_refused),
 	};

@@ -1,0 +1,5 @@
+# End-to-end tests of security: tokens, signed ids, hostile clients.
+E2E_SEC_TESTS = \
+	tests/e2e/sec_auth.sh
+TESTS += $(E2E_SEC_TESTS)
+EXTRA_DIST += $(E2E_SEC_TESTS)
