@@ -317,7 +317,7 @@ auth_get(auth_cb *cb, void *arg)
 		auth_wake(NULL, "INTERNAL", "out of memory");
 		return 0;
 	}
-	snprintf(body, len, "grant_type=" AUTH_GRANT "&assertion=%s", jwt);
+	snprintf(body, len, "grant_type=%s&assertion=%s", AUTH_GRANT, jwt);
 	memset(&q, 0, sizeof(q));
 	q.hq_method = "POST";
 	q.hq_url = auth.as_token_uri;

@@ -147,7 +147,10 @@ echo(struct http_request *req)
 	    "n", (json_int_t)req->req_body_len,
 	    "t", req->req_traceparent, "a", req->req_authorization,
 	    "id", req->req_id);
-	assert_non_null(j);
+	if (j == NULL) {		/* not UTF-8: random input */
+		http_respond(req, 200, NULL, "{}", 2);
+		return;
+	}
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	http_respond(req, 200, NULL, s, strlen(s));
@@ -1116,16 +1119,19 @@ test_head_and_upgrade_requests(void **state)
 {
 	struct client	*c;
 	struct resp	 r;
+	const char	*end;
 
 	(void)state;
 	start(NULL);
 	c = client_new();
 	client_sends(c, "HEAD /h HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n");
-	pump_responses(c, 1);
+	while (c->data == NULL || strstr(c->data, "\"/g\"") == NULL)
+		pump_once(c);
 	/* No body after HEAD's head: the next response follows at once. */
-	assert_true(resp_get(c, 0, &r));
-	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(c->data + strlen(r.head), "HTTP/1.1 200 OK"));
+	end = strstr(c->data, "\r\n\r\n");
+	assert_non_null(end);
+	assert_int_equal(strncmp(c->data, "HTTP/1.1 200 OK\r\n", 17), 0);
+	assert_int_equal(strncmp(end + 4, "HTTP/1.1 200 OK\r\n", 17), 0);
 	client_free(c);
 
 	c = client_new();
