@@ -59,6 +59,17 @@ for p in $pids; do
 done
 expect "no worker outlives the daemon" 0 "$left"
 
+# installed layout: the plugins beside the daemon, no build tree around
+mkdir -p "$E2E_TMP/inst/bin"
+cp "$NEBULA_PLUGIND" "$ECHO_PLUGIN" "$SLEEP_PLUGIN" "$E2E_TMP/inst/bin/"
+NEBULA_PLUGIND="$E2E_TMP/inst/bin/nebula-plugind"
+start_daemon "" || fail "installed daemon starts"
+check "installed daemon finds its plugins beside it" wait_ready
+req PUT /plugins/v1/echo/v1 '{"task_template":{"type":"echo"}}'
+expect "installed daemon serves echo" 200 "$STATUS"
+stop_daemon
+NEBULA_PLUGIND="$top_builddir/supervisor/nebula-plugind"
+
 # a daemon killed outright: its workers see end of file and go
 start_daemon "" || fail "daemon starts"
 check "ready" wait_ready
