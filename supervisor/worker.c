@@ -54,6 +54,7 @@ struct worker {
 	int			 w_dirty;	/* in worker_dirty[] */
 	int			 w_stopping;	/* no restart after exit */
 	int			 w_termed;	/* SIGTERM sent while stopping */
+	int			 w_ready_long;	/* was ready >= 10 s when it died */
 	uint64_t		 w_next_id;
 	struct worker_slot	*w_slots;
 	int			 w_nslots;
@@ -333,6 +334,10 @@ worker_line(struct worker *w, char *line, size_t len)
 	worker_slot_release(w, s);
 	if (call != NULL)
 		pool_worker_answer(w->w_pool, call, obj);
+	else
+		log_emit(LOG_LEVEL_INFO, w->w_name, w->w_pid, NULL,
+		    "late answer to request %llu, which timed out or whose "
+		    "client left, dropped", (unsigned long long)id);
 	json_decref(obj);
 	if (w->w_state == WORKER_READY)
 		pool_worker_idle(w->w_pool, w);
@@ -415,6 +420,8 @@ worker_fail(struct worker *w, const char *why)
 		log_emit(LOG_LEVEL_WARN, w->w_name, w->w_pid, NULL,
 		    "instance %d failed: %s", w->w_index, why);
 	ev_timer_stop(w->w_loop, &w->w_timer);
+	w->w_ready_long = w->w_state == WORKER_READY &&
+	    ev_now(w->w_loop) - w->w_ready_since >= NP_READY_RESET_SECS;
 	worker_close_pipes(w);
 	worker_set_state(w, WORKER_DEAD);
 	worker_lose_calls(w);
@@ -493,7 +500,6 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	struct worker	*w = c->data;
 	const struct plugin_conf *pc = pool_plugin_conf(w->w_pool);
 	char		 how[128], why[512];
-	int		 was_ready = w->w_state == WORKER_READY;
 
 	(void)revents;
 	ev_child_stop(loop, c);
@@ -526,8 +532,7 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 		return;
 	}
 	/* Exponential backoff, reset once an instance stayed ready long. */
-	if (w->w_backoff == 0 || (was_ready && ev_now(loop) -
-	    w->w_ready_since >= NP_READY_RESET_SECS))
+	if (w->w_backoff == 0 || w->w_ready_long)
 		w->w_backoff = pc->pc_restart_initial;
 	else {
 		w->w_backoff *= 2;

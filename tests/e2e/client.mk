@@ -3,6 +3,7 @@
 # statuses), retries through 503 and 429 and SIGINT, local runs and the
 # conformance check.  client_lib.sh holds their shared helpers.
 CLIENT_E2E_TESTS = \
+	tests/e2e/client_auth.sh \
 	tests/e2e/client_check.sh \
 	tests/e2e/client_http.sh \
 	tests/e2e/client_local.sh \

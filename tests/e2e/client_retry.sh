@@ -36,14 +36,23 @@ fi
 check "daemon becomes ready" wait_ready
 
 # 429: one slow create holds the only slot, another waits in the queue.
-slow=$(body slow '{"task_template":{"type":"testworker","custom":{"action":"slow","ms":3000}}}')
+slow=$(body slow '{"task_template":{"type":"testworker","custom":{"action":"slow","ms":4000}}}')
 curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' \
     --data-binary @"$slow" "$URL/plugins/v1/testworker/v1" &
 c1=$!
-sleep 0.3
+busy() {
+	req GET /plugins/v1/testworker
+	[ "$(jget .in_flight)" = 1 ]
+}
+wait_for 50 busy
 curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' \
     --data-binary @"$slow" "$URL/plugins/v1/testworker/v1" &
 c2=$!
+queued() {
+	req GET /plugins/v1/testworker
+	[ "$(jget .queued)" = 1 ]
+}
+wait_for 50 queued
 full() {
 	req PUT /plugins/v1/testworker/v1 "$(cat "$okbody")"
 	[ "$STATUS" = 429 ]

@@ -774,6 +774,39 @@ test_expect_100_continue_is_honoured(void **state)
 }
 
 static void
+test_100_continue_waits_for_earlier_answers(void **state)
+{
+	struct client	*c;
+	struct resp	 r;
+	json_t		*j;
+	int		 i;
+
+	(void)state;
+	start(NULL);
+	router_mode = ROUTER_HOLD;
+	c = client_new();
+	client_sends(c, "GET /first HTTP/1.1\r\n\r\nPUT /c HTTP/1.1\r\n"
+	    "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+	pump_until(c, &ndispatched, 1);
+	for (i = 0; i < 10; i++)
+		pump_once(c);
+	assert_int_equal(c->len, 0);
+	answer_held("/first");
+	pump_responses(c, 2);
+	assert_true(resp_get(c, 1, &r));
+	assert_int_equal(r.status, 100);
+	client_sends(c, "hello");
+	pump_until(c, &ndispatched, 2);
+	answer_held("/c");
+	pump_responses(c, 3);
+	j = resp_json(c, 2, 200);
+	assert_string_equal(jstr(j, "b"), "hello");
+	json_decref(j);
+	client_free(c);
+	stop();
+}
+
+static void
 test_chunked_body_is_decoded_and_limited(void **state)
 {
 	struct limits_conf	 l = limits_default();
@@ -1120,13 +1153,17 @@ test_head_and_upgrade_requests(void **state)
 	struct client	*c;
 	struct resp	 r;
 	const char	*end;
+	double		 deadline;
 
 	(void)state;
 	start(NULL);
 	c = client_new();
 	client_sends(c, "HEAD /h HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n");
-	while (c->data == NULL || strstr(c->data, "\"/g\"") == NULL)
+	deadline = now() + PUMP_SECONDS;
+	while (c->data == NULL || strstr(c->data, "\"/g\"") == NULL) {
+		assert_true(now() < deadline);
 		pump_once(c);
+	}
 	/* No body after HEAD's head: the next response follows at once. */
 	end = strstr(c->data, "\r\n\r\n");
 	assert_non_null(end);
@@ -1247,6 +1284,7 @@ main(void)
 		cmocka_unit_test(
 		    test_content_length_over_limit_is_413_before_the_body),
 		cmocka_unit_test(test_expect_100_continue_is_honoured),
+		cmocka_unit_test(test_100_continue_waits_for_earlier_answers),
 		cmocka_unit_test(test_chunked_body_is_decoded_and_limited),
 		cmocka_unit_test(test_ambiguous_framing_is_400_and_closes),
 		cmocka_unit_test(
