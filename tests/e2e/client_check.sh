@@ -23,7 +23,8 @@ np check "$SHWORKER"
 expect "check passes a worker in shell" 0 "$RC"
 
 for ex in "$top_srcdir/plugins/examples/shell/nebula-example.sh" \
-    "$top_srcdir/plugins/examples/python/nebula_example.py"; do
+    "$top_srcdir/plugins/examples/python/nebula_example.py" \
+    "$top_srcdir/plugins/examples/python/nebula_sdk_example.py"; do
 	[ -x "$ex" ] || continue
 	np check "$ex"
 	expect "check passes example $(basename "$ex")" 0 "$RC"

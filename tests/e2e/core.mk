@@ -1,6 +1,7 @@
 # End-to-end tests of the core daemon and its operation: real daemon, real
 # workers, curl.
 E2E_CORE_TESTS = \
+	tests/e2e/api_examples.sh \
 	tests/e2e/api_flyte.sh \
 	tests/e2e/core_api.sh \
 	tests/e2e/core_http.sh \

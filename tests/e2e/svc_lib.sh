@@ -1,4 +1,4 @@
-# shellcheck shell=sh disable=SC2034
+# shellcheck shell=sh disable=SC2034,SC2154
 # Helpers of the service plugin tests (svc_*.sh), on top of lib.sh: start a
 # local stand-in of BigQuery or Databricks (tests/standins/), talk to its
 # admin API, poll a job until a terminal phase.

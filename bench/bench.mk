@@ -1,0 +1,22 @@
+# bench/: `make bench` compares the daemon with nginx and the FastAPI peer
+# and writes bench/results.md (see bench/run.sh).  Its helper programs are
+# EXTRA_PROGRAMS: built only by `make bench`, never by `make` or `make check`.
+
+EXTRA_PROGRAMS = bench/idleconns bench/slowworker
+CLEANFILES += bench/idleconns bench/slowworker
+
+bench_idleconns_SOURCES = bench/idleconns.c
+
+bench_slowworker_SOURCES = bench/slowworker.c
+bench_slowworker_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+bench_slowworker_LDADD = $(PROTOCOL_LIBS)
+
+EXTRA_DIST += bench/create.lua bench/create16k.lua bench/get.lua \
+	bench/nginx.conf bench/profile.sh bench/report.lua bench/report.py \
+	bench/run.sh bench/uvicorn_nodelay.py
+
+.PHONY: bench
+bench: supervisor/nebula-plugind plugins/echo/nebula-echo \
+	plugins/sleep/nebula-sleep bench/idleconns bench/slowworker
+	BENCH_BUILDDIR="$(abs_top_builddir)" \
+	    $(SHELL) $(top_srcdir)/bench/run.sh

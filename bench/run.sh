@@ -1,0 +1,473 @@
+#!/bin/bash
+# `make bench`: nebula-plugind side by side with nginx (a fixed JSON answer,
+# no worker hop) and the FastAPI peer (as shipped, and with TCP_NODELAY
+# fixed), alternating A B C D A B C D so that machine drift cancels out;
+# then scale figures (instances, a slow worker's concurrency, idle
+# keep-alive connections) and a profile of the daemon.  It installs
+# nothing: it says what is missing.  Results go to bench/results.md.
+#
+# Environment: BENCH_BUILDDIR (the build tree; default: the current
+# directory), BENCH_SECONDS (per run, default 10), BENCH_ROUNDS (default 3),
+# BENCH_SCALE=0 (skip the scale figures), BENCH_PROFILE=0 (skip the
+# profile), BENCH_PROFILE_SECONDS (default 5), BENCH_IDLE_CONNS (default
+# 10000), BENCH_NGINX_WORKERS (default 1), BENCH_WRK_THREADS (default 2),
+# BENCH_PORT (first of the ports used, default 18400), BENCH_PYTHON
+# (default /usr/bin/python3, for Debian's fastapi and uvicorn), PEER_DIR
+# (where fastapi_plugin.py is; default ../shared/peers beside the source
+# tree), BENCH_RESULTS (default bench/results.md in the source tree).
+
+set -u
+
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+BUILDDIR=$(cd "${BENCH_BUILDDIR:-.}" && pwd)
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+SCALE=${BENCH_SCALE:-1}
+PROFILE=${BENCH_PROFILE:-1}
+IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
+NGINX_WORKERS=${BENCH_NGINX_WORKERS:-1}
+WRK_THREADS=${BENCH_WRK_THREADS:-2}
+PORT=${BENCH_PORT:-18400}
+PYTHON=${BENCH_PYTHON:-/usr/bin/python3}
+PEER_DIR=${PEER_DIR:-$SRCDIR/../shared/peers}
+RESULTS=${BENCH_RESULTS:-$SRCDIR/bench/results.md}
+NGINX=${BENCH_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+DAEMON=$BUILDDIR/supervisor/nebula-plugind
+CREATE_BODY='{"task_template":{"type":"echo","custom":{"sql":"select 1"}},"inputs":{"x":1},"output_prefix":"s3://bucket/prefix"}'
+
+SCRATCH=
+PIDS=()
+
+log() {
+	printf 'bench: %s\n' "$*" >&2
+}
+
+# --- what is needed -------------------------------------------------------
+
+check_deps() {
+	local missing=()
+
+	command -v wrk >/dev/null || missing+=("wrk (package wrk)")
+	[ -x "$NGINX" ] || missing+=("nginx (package nginx-light or nginx)")
+	command -v curl >/dev/null || missing+=("curl (package curl)")
+	command -v ps >/dev/null || missing+=("ps (package procps)")
+	if ! "$PYTHON" -c 'import fastapi, uvicorn' 2>/dev/null; then
+		missing+=("$PYTHON with fastapi and uvicorn (packages python3-fastapi python3-uvicorn)")
+	fi
+	[ -r "$PEER_DIR/fastapi_plugin.py" ] ||
+	    missing+=("the FastAPI peer: $PEER_DIR/fastapi_plugin.py (set PEER_DIR)")
+	[ -x "$DAEMON" ] || missing+=("$DAEMON (run make first)")
+	[ -x "$BUILDDIR/bench/slowworker" ] ||
+	    missing+=("$BUILDDIR/bench/slowworker (make bench builds it)")
+	[ -x "$BUILDDIR/bench/idleconns" ] ||
+	    missing+=("$BUILDDIR/bench/idleconns (make bench builds it)")
+	if [ "$PROFILE" = 1 ] && ! command -v valgrind >/dev/null; then
+		log "valgrind not found (package valgrind): no callgrind profile"
+	fi
+	if [ ${#missing[@]} -gt 0 ]; then
+		log "missing:"
+		printf '  - %s\n' "${missing[@]}" >&2
+		log "on Debian: apt-get install wrk nginx-light curl procps python3-fastapi python3-uvicorn valgrind"
+		exit 1
+	fi
+}
+
+# --- processes ------------------------------------------------------------
+
+cleanup() {
+	local p
+
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait_gone "$p" 10 || kill -9 "$p" 2>/dev/null
+	done
+	[ -n "$SCRATCH" ] && rm -rf "$SCRATCH"
+}
+
+# wait_gone PID SECONDS: 0 once the process is gone.
+wait_gone() {
+	local i
+
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop PID: SIGTERM, then SIGKILL after 10 s; forgets it.
+stop() {
+	local p keep=()
+
+	kill "$1" 2>/dev/null
+	wait_gone "$1" 10 || kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
+# tree PID: the process and all its descendants.
+tree() {
+	ps -e -o pid= -o ppid= | awk -v root="$1" '
+	    { kids[$2] = kids[$2] " " $1 }
+	    END {
+		n = 1; q[1] = root
+		for (i = 1; i <= n; i++) {
+			print q[i]
+			m = split(kids[q[i]], k, " ")
+			for (j = 1; j <= m; j++)
+				q[++n] = k[j]
+		}
+	    }'
+}
+
+# tree_cpu PID: utime+stime of the tree, in clock ticks.
+tree_cpu() {
+	local p t=0 rest
+
+	for p in $(tree "$1"); do
+		rest=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		rest=${rest##*) }
+		# shellcheck disable=SC2086
+		set -- $rest
+		t=$((t + ${12} + ${13}))
+	done
+	echo "$t"
+}
+
+# rss PID...: the sum of VmRSS in kB.
+rss() {
+	local p kb t=0
+
+	for p in "$@"; do
+		kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		t=$((t + ${kb:-0}))
+	done
+	echo "$t"
+}
+
+# tree_rss PID: VmRSS of the tree in kB.
+tree_rss() {
+	# shellcheck disable=SC2046
+	rss $(tree "$1")
+}
+
+# wait_http URL SECONDS [STATUS]: 0 once URL answers (STATUS if given).
+wait_http() {
+	local i code
+
+	for ((i = 0; i < $2 * 10; i++)); do
+		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$1")
+		if [ -n "${3:-}" ]; then
+			[ "$code" = "$3" ] && return 0
+		elif [ "$code" != 000 ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	log "no answer from $1"
+	return 1
+}
+
+# --- servers --------------------------------------------------------------
+
+# start_daemon NAME PORT [CONFIG]: sets PID_<NAME>.
+start_daemon() {
+	local args=(-l "127.0.0.1:$2") pid
+
+	[ -n "${3:-}" ] && args+=(-c "$3")
+	"$DAEMON" "${args[@]}" 2>>"$SCRATCH/$1.log" &
+	pid=$!
+	PIDS+=("$pid")
+	printf -v "PID_$1" '%s' "$pid"
+	wait_http "http://127.0.0.1:$2/readyz" 30 200
+}
+
+start_nginx() {
+	local dir=$SCRATCH/nginx pid
+
+	mkdir -p "$dir"
+	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$2|g" \
+	    -e "s|@WORKERS@|$NGINX_WORKERS|g" \
+	    "$SRCDIR/bench/nginx.conf" >"$dir/nginx.conf"
+	"$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
+	    2>>"$SCRATCH/$1.log" &
+	pid=$!
+	PIDS+=("$pid")
+	printf -v "PID_$1" '%s' "$pid"
+	wait_http "http://127.0.0.1:$2/healthz" 30 200
+}
+
+# start_peer NAME PORT shipped|nodelay
+start_peer() {
+	local dir=$SCRATCH/peer pid run=(-m uvicorn)
+
+	mkdir -p "$dir"
+	cp "$PEER_DIR/fastapi_plugin.py" "$dir/"
+	[ "$3" = nodelay ] && run=("$SRCDIR/bench/uvicorn_nodelay.py")
+	PYTHONDONTWRITEBYTECODE=1 "$PYTHON" "${run[@]}" fastapi_plugin:app \
+	    --app-dir "$dir" --host 127.0.0.1 --port "$2" --workers 2 \
+	    --log-level warning 2>>"$SCRATCH/$1.log" &
+	pid=$!
+	PIDS+=("$pid")
+	printf -v "PID_$1" '%s' "$pid"
+	wait_http "http://127.0.0.1:$2/plugins/v1/echo/v1/x" 60
+}
+
+# create_rid PORT: a resource_id from the server on PORT.
+create_rid() {
+	curl -s -X PUT -H 'Content-Type: application/json' -d "$CREATE_BODY" \
+	    "http://127.0.0.1:$1/plugins/v1/echo/v1" |
+	    sed -n 's/.*"resource_id": *"\([^"]*\)".*/\1/p'
+}
+
+# --- one measurement ------------------------------------------------------
+
+# measure LABEL PID SCRIPT CONNS URL: appends a line to $SCRATCH/raw.tsv:
+# label, conns, requests, duration_us, p50_us, p99_us, errors, non2xx,
+# cpu ticks of the server's tree, its RSS in kB at mid-run.
+measure() {
+	local label=$1 pid=$2 script=$3 conns=$4 url=$5 threads c0 c1 out line
+	local half sampler
+
+	threads=$WRK_THREADS
+	[ "$conns" -lt "$threads" ] && threads=$conns
+	half=$(awk -v s="$SECONDS_PER_RUN" 'BEGIN { print s / 2 }')
+	rm -f "$SCRATCH/rss.mid"
+	(sleep "$half"; tree_rss "$pid" >"$SCRATCH/rss.mid") &
+	sampler=$!
+	c0=$(tree_cpu "$pid")
+	out=$(wrk -t"$threads" -c"$conns" -d"${SECONDS_PER_RUN}s" --latency \
+	    -s "$SCRATCH/$script.lua" "$url" 2>&1)
+	c1=$(tree_cpu "$pid")
+	wait "$sampler"
+	line=$(printf '%s\n' "$out" | sed -n 's/^BENCH //p')
+	if [ -z "$line" ]; then
+		log "$label: wrk said: $out"
+		return 1
+	fi
+	# "requests=1 duration_us=2 ..." -> "1 2 ..."
+	line=$(printf '%s\n' "$line" | sed 's/[a-z0-9_]*=//g')
+	printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$conns" \
+	    "$(printf '%s' "$line" | tr ' ' '\t')" "$((c1 - c0))" \
+	    "$(cat "$SCRATCH/rss.mid" 2>/dev/null || echo 0)" \
+	    >>"$SCRATCH/raw.tsv"
+	log "$label c=$conns: $line cpu_ticks=$((c1 - c0))"
+}
+
+# --- the parts ------------------------------------------------------------
+
+SERVERS=(nebula nginx peer peer_nodelay)
+
+compare() {
+	local round s port w conns script url rid i=0 p
+
+	for s in "${SERVERS[@]}"; do
+		port=$((PORT + i))
+		i=$((i + 1))
+		printf -v "PORT_$s" '%s' "$port"
+		case $s in
+		nebula)	start_daemon "$s" "$port" || return 1 ;;
+		nginx)	start_nginx "$s" "$port" || return 1 ;;
+		peer)	start_peer "$s" "$port" shipped || return 1 ;;
+		peer_nodelay) start_peer "$s" "$port" nodelay || return 1 ;;
+		esac
+		rid=$(create_rid "$port")
+		if [ -z "$rid" ]; then
+			log "$s: create answered no resource_id"
+			return 1
+		fi
+		printf -v "RID_$s" '%s' "$rid"
+		curl -s -o /dev/null "http://127.0.0.1:$port/plugins/v1/echo/v1/$rid"
+	done
+	sleep 2
+	for s in "${SERVERS[@]}"; do
+		p=PID_$s
+		printf '%s\t%s\t%s\n' "$s" "$(tree_rss "${!p}")" \
+		    "$(rss "${!p}")" >>"$SCRATCH/idle.tsv"
+	done
+	for ((round = 1; round <= ROUNDS; round++)); do
+		log "round $round of $ROUNDS"
+		for w in create:1 create:64 get:64 create16k:64; do
+			script=${w%%:*}
+			conns=${w##*:}
+			for s in "${SERVERS[@]}"; do
+				p=PORT_$s
+				url=http://127.0.0.1:${!p}/plugins/v1/echo/v1
+				if [ "$script" = get ]; then
+					rid=RID_$s
+					url=$url/${!rid}
+				fi
+				p=PID_$s
+				measure "$s:$script" "${!p}" "$script" "$conns" \
+				    "$url" || return 1
+			done
+		done
+	done
+	for s in "${SERVERS[@]}"; do
+		p=PID_$s
+		stop "${!p}"
+	done
+}
+
+# scale_instances: create at 64 against echo with 1, 2, 4 instances.
+scale_instances() {
+	local n port=$((PORT + 10)) cfg p
+
+	for n in 1 2 4; do
+		cfg=$SCRATCH/instances$n.yaml
+		cat >"$cfg" <<EOF
+listen: 127.0.0.1:$port
+plugins:
+  - name: echo
+    command: [$BUILDDIR/plugins/echo/nebula-echo]
+    task_types: [{type: echo, versions: [v1]}]
+    instances: $n
+EOF
+		start_daemon "inst$n" "$port" "$cfg" || return 1
+		p=PID_inst$n
+		measure "instances:$n" "${!p}" create 64 \
+		    "http://127.0.0.1:$port/plugins/v1/echo/v1" || return 1
+		stop "${!p}"
+	done
+}
+
+# scale_concurrency: a worker that answers 20 ms late, concurrency 1/16/64.
+scale_concurrency() {
+	local c port=$((PORT + 11)) cfg p
+
+	for c in 1 16 64; do
+		cfg=$SCRATCH/slow$c.yaml
+		cat >"$cfg" <<EOF
+listen: 127.0.0.1:$port
+plugins:
+  - name: slow
+    command: [$BUILDDIR/bench/slowworker, "1024", "20"]
+    task_types: [{type: slow, versions: [v1]}]
+    concurrency: $c
+EOF
+		start_daemon "slow$c" "$port" "$cfg" || return 1
+		p=PID_slow$c
+		measure "concurrency:$c" "${!p}" create 64 \
+		    "http://127.0.0.1:$port/plugins/v1/slow/v1" || return 1
+		stop "${!p}"
+	done
+}
+
+# idle_conns LABEL PID PORT: RSS of PID (alone, and with its tree) before
+# and with IDLE_CONNS idle keep-alive connections open.
+idle_conns() {
+	local label=$1 pid=$2 port=$3 r0 t0 r1 t1 got client i
+
+	r0=$(rss "$pid")
+	t0=$(tree_rss "$pid")
+	rm -f "$SCRATCH/hold" "$SCRATCH/idle.out"
+	mkfifo "$SCRATCH/hold"
+	"$BUILDDIR/bench/idleconns" 127.0.0.1 "$port" "$IDLE_CONNS" \
+	    <"$SCRATCH/hold" >"$SCRATCH/idle.out" 2>>"$SCRATCH/idleconns.log" &
+	client=$!
+	exec 9>"$SCRATCH/hold"
+	for ((i = 0; i < 1200; i++)); do
+		grep -q '^open' "$SCRATCH/idle.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 1
+	got=$(sed -n 's/^open //p' "$SCRATCH/idle.out")
+	r1=$(rss "$pid")
+	t1=$(tree_rss "$pid")
+	exec 9>&-
+	wait "$client"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "${got:-0}" "$r0" "$r1" \
+	    "$t0" "$t1" >>"$SCRATCH/conns.tsv"
+	log "$label: ${got:-0} idle connections: RSS $r0 -> $r1 kB"
+}
+
+scale_conns() {
+	local port=$((PORT + 12)) cfg=$SCRATCH/conns.yaml need p
+
+	need=$((IDLE_CONNS + 100))
+	if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
+		ulimit -n "$need" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	fi
+	if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
+		IDLE_CONNS=$(($(ulimit -n) - 100))
+		log "ulimit -n is $(ulimit -n): measuring $IDLE_CONNS connections"
+	fi
+	cat >"$cfg" <<EOF
+listen: 127.0.0.1:$port
+limits:
+  max_connections: 20000
+plugins:
+  - name: echo
+    command: [$BUILDDIR/plugins/echo/nebula-echo]
+    task_types: [{type: echo, versions: [v1]}]
+EOF
+	start_daemon conns "$port" "$cfg" || return 1
+	p=PID_conns
+	idle_conns nebula "${!p}" "$port"
+	stop "${!p}"
+	start_nginx conns_nginx $((port + 1)) || return 1
+	p=PID_conns_nginx
+	idle_conns nginx "${!p}" $((port + 1))
+	stop "${!p}"
+}
+
+machine() {
+	local model
+
+	model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	printf 'cpus\t%s\n' "$(nproc)"
+	printf 'model\t%s\n' "${model:-unknown}"
+	printf 'kernel\t%s\n' "$(uname -sr)"
+	printf 'os\t%s\n' "$(. /etc/os-release 2>/dev/null &&
+	    echo "$PRETTY_NAME")"
+	printf 'daemon\t%s\n' "$("$DAEMON" -V 2>&1 | head -n 1)"
+	printf 'nginx\t%s\n' "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
+	printf 'wrk\t%s\n' "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+	printf 'python\t%s\n' "$("$PYTHON" -V 2>&1)"
+	printf 'fastapi\t%s\n' "$("$PYTHON" -c \
+	    'import fastapi, uvicorn, h11; print("fastapi", fastapi.__version__, "uvicorn", uvicorn.__version__, "h11", h11.__version__)' 2>&1)"
+	printf 'settings\tBENCH_SECONDS=%s BENCH_ROUNDS=%s BENCH_NGINX_WORKERS=%s BENCH_WRK_THREADS=%s\n' \
+	    "$SECONDS_PER_RUN" "$ROUNDS" "$NGINX_WORKERS" "$WRK_THREADS"
+	printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+main() {
+	local w
+
+	check_deps
+	SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/nebula-bench.XXXXXX") || exit 1
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	for w in create create16k get; do
+		cat "$SRCDIR/bench/$w.lua" "$SRCDIR/bench/report.lua" \
+		    >"$SCRATCH/$w.lua"
+	done
+	: >"$SCRATCH/raw.tsv"
+	: >"$SCRATCH/idle.tsv"
+	: >"$SCRATCH/conns.tsv"
+	machine >"$SCRATCH/machine.tsv"
+	log "servers: ${SERVERS[*]}; $ROUNDS rounds of ${SECONDS_PER_RUN}s runs"
+	compare || exit 1
+	if [ "$SCALE" = 1 ]; then
+		scale_instances || exit 1
+		scale_concurrency || exit 1
+		scale_conns || exit 1
+	fi
+	: >"$SCRATCH/profile.md"
+	if [ "$PROFILE" = 1 ]; then
+		BENCH_BUILDDIR=$BUILDDIR BENCH_SCRATCH=$SCRATCH \
+		    BENCH_PORT=$((PORT + 20)) \
+		    "$SHELL_FOR_PROFILE" "$SRCDIR/bench/profile.sh" \
+		    >"$SCRATCH/profile.md" || log "profile failed"
+	fi
+	"$PYTHON" "$SRCDIR/bench/report.py" "$SCRATCH" "$RESULTS" || exit 1
+	log "wrote $RESULTS"
+}
+
+SHELL_FOR_PROFILE=${BASH:-bash}
+main "$@"

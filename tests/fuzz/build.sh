@@ -1,0 +1,90 @@
+#!/bin/sh
+# Builds the libFuzzer targets with clang (libFuzzer, ASan and UBSan) from
+# the sources directly, into $top_builddir/tests/fuzz/.  Usage:
+#   build.sh [target ...]        (default: every target)
+# It needs clang and libFuzzer (Debian: clang, libclang-rt-14-dev); a
+# target newer than all its inputs is not rebuilt.  Exit 2: no clang.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+FUZZ_CC=${FUZZ_CC:-clang}
+out="$top_builddir/tests/fuzz"
+all="fuzz_config fuzz_http fuzz_line fuzz_rid"
+
+if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
+	echo "build.sh: $FUZZ_CC not found (Debian: apt-get install clang" \
+	    "libclang-rt-14-dev)" >&2
+	exit 2
+fi
+if [ ! -f "$top_builddir/config.h" ]; then
+	echo "build.sh: $top_builddir/config.h missing: run configure" >&2
+	exit 1
+fi
+mkdir -p "$out"
+
+# The sources of one target, relative to top_srcdir.
+sources() {
+	case $1 in
+	fuzz_config)
+		echo "tests/fuzz/fuzz_config.c supervisor/config.c" ;;
+	fuzz_http)
+		echo "tests/fuzz/fuzz_http.c tests/fuzz/fake_log.c" \
+		    "tests/fuzz/fake_pool.c supervisor/agent.c" \
+		    "supervisor/auth.c supervisor/http.c supervisor/metrics.c" \
+		    "supervisor/router.c protocol/buf.c protocol/msg.c" \
+		    "protocol/rid.c" ;;
+	fuzz_line)
+		echo "tests/fuzz/fuzz_line.c protocol/buf.c protocol/line.c" \
+		    "protocol/msg.c" ;;
+	fuzz_rid)
+		echo "tests/fuzz/fuzz_rid.c protocol/rid.c" ;;
+	*)
+		echo "build.sh: no target $1" >&2
+		exit 1 ;;
+	esac
+}
+
+libs() {
+	case $1 in
+	fuzz_config)	echo "-lyaml -ljansson" ;;
+	fuzz_http)	echo "-lhttp_parser -lev -ljansson -lcrypto -lm" ;;
+	fuzz_line)	echo "-ljansson" ;;
+	fuzz_rid)	echo "-ljansson -lcrypto" ;;
+	esac
+}
+
+# Is $1 newer than every file named after it?
+fresh() {
+	bin=$1
+	shift
+	[ -f "$bin" ] || return 1
+	for f in "$@"; do
+		[ "$bin" -nt "$f" ] || return 1
+	done
+	return 0
+}
+
+[ $# -gt 0 ] || set -- $all
+for t in "$@"; do
+	srcs=
+	for s in $(sources "$t"); do
+		srcs="$srcs $top_srcdir/$s"
+	done
+	# shellcheck disable=SC2086
+	if fresh "$out/$t" $srcs "$0" "$here/fake.h" \
+	    "$top_srcdir/protocol/nebula-protocol.h" \
+	    "$top_srcdir/supervisor/nebula-plugind.h" "$top_builddir/config.h"
+	then
+		continue
+	fi
+	echo "build.sh: $t"
+	# shellcheck disable=SC2046,SC2086
+	"$FUZZ_CC" -std=c11 -g -O1 -fno-omit-frame-pointer \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -Wall -Wextra -include "$top_builddir/config.h" \
+	    -I"$top_srcdir/protocol" -I"$top_srcdir/supervisor" \
+	    -I"$top_srcdir/tests/fuzz" -o "$out/$t.tmp" $srcs $(libs "$t")
+	mv "$out/$t.tmp" "$out/$t"
+done
