@@ -11,12 +11,12 @@ bench_slowworker_SOURCES = bench/slowworker.c
 bench_slowworker_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 bench_slowworker_LDADD = $(PROTOCOL_LIBS)
 
-EXTRA_DIST += bench/create.lua bench/create16k.lua bench/get.lua \
-	bench/nginx.conf bench/profile.sh bench/report.lua bench/report.py \
-	bench/run.sh bench/uvicorn_nodelay.py
+EXTRA_DIST += bench/analysis.md bench/create.lua bench/create16k.lua \
+	bench/get.lua bench/nginx.conf bench/profile.sh bench/report.lua \
+	bench/report.py bench/results.md bench/run.sh bench/uvicorn_nodelay.py
 
 .PHONY: bench
 bench: supervisor/nebula-plugind plugins/echo/nebula-echo \
 	plugins/sleep/nebula-sleep bench/idleconns bench/slowworker
 	BENCH_BUILDDIR="$(abs_top_builddir)" \
-	    $(SHELL) $(top_srcdir)/bench/run.sh
+	    bash $(top_srcdir)/bench/run.sh

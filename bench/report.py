@@ -2,7 +2,8 @@
 
 Usage: report.py SCRATCH RESULTS_MD.  SCRATCH holds machine.tsv, idle.tsv,
 raw.tsv, conns.tsv and profile.md as run.sh wrote them; every figure is the
-median over the rounds.  The table goes to standard output too.
+median over the rounds.  bench/analysis.md, the hand-written reading of the
+figures, is appended when it exists.  The table goes to standard output too.
 """
 import os
 import statistics
@@ -125,7 +126,8 @@ def main():
                 sum(r["err"] for r in rs)))
         w("")
 
-    scale = [r for r in raw if r[0].startswith(("instances:", "concurrency:"))]
+    scale = [r for r in raw if r[0].startswith(
+        ("instances:", "concurrency:", "access_log_off:"))]
     if scale or conns:
         w("## Scale")
         w("")
@@ -135,13 +137,15 @@ def main():
         w("| setting | req/s | p50 ms | p99 ms | CPU s/10k req | errors |")
         w("|---|---:|---:|---:|---:|---:|")
         for label in ("instances:1", "instances:2", "instances:4",
-                      "concurrency:1", "concurrency:16", "concurrency:64"):
+                      "access_log_off:1", "concurrency:1", "concurrency:16", "concurrency:64"):
             rs = runs(raw, label, "64")
             if not rs:
                 continue
             name = label.replace(":", " ")
             if label.startswith("concurrency"):
                 name += " (worker answers 20 ms late)"
+            elif label.startswith("access_log_off"):
+                name = "access_log: false, 1 instance (echo)"
             else:
                 name += " (echo)"
             w("| %s | %.0f | %.3f | %.3f | %.3f | %d |" % (
@@ -211,6 +215,12 @@ def main():
     w("")
     if profile.strip():
         w(profile.rstrip())
+        w("")
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "analysis.md")
+    if os.path.exists(analysis):
+        with open(analysis) as f:
+            w(f.read().rstrip())
         w("")
     text = "\n".join(out) + "\n"
     with open(results, "w") as f:

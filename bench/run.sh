@@ -11,7 +11,8 @@
 # BENCH_SCALE=0 (skip the scale figures), BENCH_PROFILE=0 (skip the
 # profile), BENCH_PROFILE_SECONDS (default 5), BENCH_IDLE_CONNS (default
 # 10000), BENCH_NGINX_WORKERS (default 1), BENCH_WRK_THREADS (default 2),
-# BENCH_PORT (first of the ports used, default 18400), BENCH_PYTHON
+# BENCH_PORT (first of the ports used, default 18400), BENCH_KEEP=1 (keep
+# the scratch directory with the raw figures and profiles), BENCH_PYTHON
 # (default /usr/bin/python3, for Debian's fastapi and uvicorn), PEER_DIR
 # (where fastapi_plugin.py is; default ../shared/peers beside the source
 # tree), BENCH_RESULTS (default bench/results.md in the source tree).
@@ -83,7 +84,11 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		wait_gone "$p" 10 || kill -9 "$p" 2>/dev/null
 	done
-	[ -n "$SCRATCH" ] && rm -rf "$SCRATCH"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		log "kept $SCRATCH"
+	elif [ -n "$SCRATCH" ]; then
+		rm -rf "$SCRATCH"
+	fi
 }
 
 # wait_gone PID SECONDS: 0 once the process is gone.
@@ -314,23 +319,32 @@ compare() {
 	done
 }
 
-# scale_instances: create at 64 against echo with 1, 2, 4 instances.
+# scale_instances: create at 64 against echo with 1, 2, 4 instances, and
+# with one instance and the access log off.
 scale_instances() {
-	local n port=$((PORT + 10)) cfg p
+	local n port=$((PORT + 10)) cfg p log label
 
-	for n in 1 2 4; do
-		cfg=$SCRATCH/instances$n.yaml
+	for n in 1 2 4 nolog; do
+		log=true
+		label=instances:$n
+		if [ "$n" = nolog ]; then
+			n=1
+			log=false
+			label=access_log_off:1
+		fi
+		cfg=$SCRATCH/instances$n$log.yaml
 		cat >"$cfg" <<EOF
 listen: 127.0.0.1:$port
+access_log: $log
 plugins:
   - name: echo
     command: [$BUILDDIR/plugins/echo/nebula-echo]
     task_types: [{type: echo, versions: [v1]}]
     instances: $n
 EOF
-		start_daemon "inst$n" "$port" "$cfg" || return 1
-		p=PID_inst$n
-		measure "instances:$n" "${!p}" create 64 \
+		start_daemon "inst$n$log" "$port" "$cfg" || return 1
+		p=PID_inst$n$log
+		measure "$label" "${!p}" create 64 \
 		    "http://127.0.0.1:$port/plugins/v1/echo/v1" || return 1
 		stop "${!p}"
 	done

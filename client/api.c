@@ -17,6 +17,9 @@ struct npc {
 	char			*npc_url;	/* no trailing '/' */
 	char			*npc_auth;	/* "Authorization: ..." or NULL */
 	long			 npc_timeout_ms;
+	char			*npc_cacert;	/* TLS: CA file, or NULL */
+	char			*npc_cert;	/* TLS: client certificate */
+	char			*npc_key;
 	volatile sig_atomic_t	*npc_cancel;
 	CURLSH			*npc_share;
 };
@@ -71,7 +74,22 @@ npc_free(struct npc *c)
 		curl_share_cleanup(c->npc_share);
 	free(c->npc_url);
 	free(c->npc_auth);
+	free(c->npc_cacert);
+	free(c->npc_cert);
+	free(c->npc_key);
 	free(c);
+}
+
+/* TLS files for https:// URLs; each may be NULL (system CAs, no cert). */
+int
+npc_set_tls(struct npc *c, const char *cacert, const char *cert,
+    const char *key)
+{
+	if ((cacert != NULL && (c->npc_cacert = strdup(cacert)) == NULL) ||
+	    (cert != NULL && (c->npc_cert = strdup(cert)) == NULL) ||
+	    (key != NULL && (c->npc_key = strdup(key)) == NULL))
+		return -1;
+	return 0;
 }
 
 /* While *flag is set, transfers in progress abort (CANCELLED). */
@@ -246,6 +264,12 @@ npc_req_new(struct npc *c, const char *method, const char *path, json_t *body)
 	curl_easy_setopt(e, CURLOPT_XFERINFODATA, rq);
 	if (c->npc_timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->npc_timeout_ms);
+	if (c->npc_cacert != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->npc_cacert);
+	if (c->npc_cert != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->npc_cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->npc_key);
+	}
 	return rq;
 fail:
 	npc_req_free(rq);

@@ -28,14 +28,18 @@ struct main_opts {
 	const char	*mo_url;
 	char		*mo_token;
 	double		 mo_timeout;
+	const char	*mo_cacert;	/* --cacert: CA of the server */
+	const char	*mo_cert;	/* --cert, --key: mutual TLS */
+	const char	*mo_key;
 };
 
 static void
 main_usage(void)
 {
 	fprintf(stderr,
-	    "usage: %s [-hV] [-s URL] [-T TOKEN_FILE] [-t SECONDS] COMMAND "
-	    "[ARG]...\n"
+	    "usage: %s [-hV] [-s URL] [-T TOKEN_FILE] [-t SECONDS] "
+	    "[--cacert FILE]\n"
+	    "       [--cert FILE --key FILE] COMMAND [ARG]...\n"
 	    "  create TYPE[/VERSION] FILE|-\n"
 	    "  get TYPE[/VERSION] RESOURCE_ID\n"
 	    "  delete TYPE[/VERSION] RESOURCE_ID\n"
@@ -216,6 +220,12 @@ main_npc(const struct main_opts *mo)
 
 	if ((c = npc_new(mo->mo_url, mo->mo_token, mo->mo_timeout)) == NULL)
 		main_err("out of memory");
+	else if (npc_set_tls(c, mo->mo_cacert, mo->mo_cert, mo->mo_key) ==
+	    -1) {
+		main_err("out of memory");
+		npc_free(c);
+		c = NULL;
+	}
 	return c;
 }
 
@@ -611,8 +621,25 @@ main(int argc, char *argv[])
 	mo.mo_timeout = NPC_DEFAULT_TIMEOUT;
 	mo.mo_url = getenv(MAIN_ENV_URL);
 	token_file = getenv(MAIN_ENV_TOKEN);
-	while ((ch = getopt(argc, argv, "+hVs:T:t:")) != -1) {
+	static const struct option gopts[] = {
+		{ "cacert", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	while ((ch = getopt_long(argc, argv, "+hVs:T:t:", gopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'A':
+			mo.mo_cacert = optarg;
+			break;
+		case 'C':
+			mo.mo_cert = optarg;
+			break;
+		case 'K':
+			mo.mo_key = optarg;
+			break;
 		case 'h':
 			main_usage();
 			return NPC_EXIT_OK;
@@ -638,6 +665,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1) {
 		main_usage();
+		return NPC_EXIT_USAGE;
+	}
+	if ((mo.mo_cert == NULL) != (mo.mo_key == NULL)) {
+		main_err("--cert and --key go together");
 		return NPC_EXIT_USAGE;
 	}
 	if (mo.mo_url == NULL || *mo.mo_url == '\0')

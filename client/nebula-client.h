@@ -43,6 +43,8 @@ struct npc_req;
 struct npc	*npc_new(const char *url, const char *token, double timeout);
 void		 npc_free(struct npc *);
 void		 npc_set_cancel(struct npc *, volatile sig_atomic_t *);
+int		 npc_set_tls(struct npc *, const char *cacert,
+		    const char *cert, const char *key);
 const char	*npc_url(const struct npc *);
 int		 npc_create(struct npc *, const char *, const char *, json_t *,
 		    char **rid, struct npc_result *);

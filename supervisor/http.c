@@ -35,6 +35,7 @@
 #define HTTP_ACCEPT_RETRY	1.0	/* seconds, after EMFILE */
 #define HTTP_HEAD_SLACK		16	/* request line beyond the target */
 #define HTTP_CONTINUE		"HTTP/1.1 100 Continue\r\n\r\n"
+#define HTTP_LINGER		2.0	/* seconds of draining before close */
 
 enum http_rstate {
 	RS_HEAD,		/* reading the request head */
@@ -101,6 +102,10 @@ struct http_conn {
 	int			 hc_close;	/* close once hc_out is sent */
 	int			 hc_broken;	/* close at the next chance */
 	int			 hc_dying;
+	int			 hc_linger;	/* answered, draining input */
+	void			*hc_ssl;	/* TLS session, or NULL */
+	int			 hc_rwant_w;	/* TLS read waits for writable */
+	int			 hc_wwant_r;	/* TLS write waits for readable */
 	/* the head being parsed */
 	size_t			 hc_head_bytes;
 	size_t			 hc_nheaders;
@@ -454,9 +459,10 @@ http_conn_update_read(struct http_conn *c)
 {
 	int	 want;
 
-	want = !c->hc_rdone && !c->hc_eof && !c->hc_close && !c->hc_dying &&
+	want = (!c->hc_rdone && !c->hc_eof && !c->hc_close && !c->hc_dying &&
 	    !c->hc_broken && c->hc_nreqs < HTTP_MAX_PIPELINE &&
-	    buf_pending(&c->hc_out) < HTTP_MAX_OUTPUT;
+	    buf_pending(&c->hc_out) < HTTP_MAX_OUTPUT) || c->hc_linger ||
+	    (c->hc_wwant_r && !c->hc_dying);
 	if (want && !ev_is_active(&c->hc_rio))
 		ev_io_start(http.loop, &c->hc_rio);
 	else if (!want && ev_is_active(&c->hc_rio))
@@ -568,8 +574,26 @@ http_conn_fail(struct http_conn *c, int status, const char *message)
 static int
 http_conn_check(struct http_conn *c)
 {
+	if (c->hc_linger)
+		return 0;
 	if (c->hc_broken || (buf_pending(&c->hc_out) == 0 && (c->hc_close ||
 	    ((c->hc_eof || c->hc_rdone) && TAILQ_EMPTY(&c->hc_reqs))))) {
+		/*
+		 * Closing with unread input would reset the connection and
+		 * could destroy the answer just sent (a 413 or 431 for a
+		 * client still sending): stop writing, drain a while, close.
+		 */
+		if (!c->hc_broken && !c->hc_eof && c->hc_ssl == NULL &&
+		    TAILQ_EMPTY(&c->hc_reqs) && !http.draining &&
+		    shutdown(c->hc_fd, SHUT_WR) == 0) {
+			c->hc_linger = 1;
+			c->hc_tkind = TK_IDLE;
+			ev_timer_stop(http.loop, &c->hc_timer);
+			ev_timer_set(&c->hc_timer, HTTP_LINGER, 0.);
+			ev_timer_start(http.loop, &c->hc_timer);
+			http_conn_update_read(c);
+			return 0;
+		}
 		http_conn_close(c);
 		return 1;
 	}
@@ -903,42 +927,94 @@ http_conn_eof(struct http_conn *c)
 	http_conn_flush(c);
 }
 
-static void
-http_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+static ssize_t
+http_io_read(struct http_conn *c, void *buf, size_t len)
 {
-	struct http_conn	*c = w->data;
-	ssize_t			 n;
+	ssize_t	 n;
+	int	 want;
 
-	(void)loop;
-	(void)revents;
-	n = recv(c->hc_fd, http.rbuf, sizeof(http.rbuf), 0);
-	if (n == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return;
-		if (errno != ECONNRESET)
-			log_debug("http: read: %s", strerror(errno));
-		http_conn_close(c);
+	if (c->hc_ssl == NULL)
+		return recv(c->hc_fd, buf, len, 0);
+	n = tls_read(c->hc_ssl, buf, len, &want);
+	c->hc_rwant_w = n == -1 && want == EV_WRITE;
+	if (c->hc_rwant_w && !ev_is_active(&c->hc_wio))
+		ev_io_start(http.loop, &c->hc_wio);
+	return n;
+}
+
+static ssize_t
+http_io_write(struct http_conn *c, const void *buf, size_t len)
+{
+	ssize_t	 n;
+	int	 want;
+
+	if (c->hc_ssl == NULL)
+		return send(c->hc_fd, buf, len, MSG_NOSIGNAL);
+	n = tls_write(c->hc_ssl, buf, len, &want);
+	c->hc_wwant_r = n == -1 && want == EV_READ;
+	return n;
+}
+
+static void http_conn_write(struct http_conn *);
+
+static void
+http_conn_read(struct http_conn *c)
+{
+	ssize_t	 n;
+
+	if (c->hc_linger) {
+		/* Drain what the client still sends; close at its EOF. */
+		while ((n = recv(c->hc_fd, http.rbuf, sizeof(http.rbuf), 0)) >
+		    0)
+			;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR))
+			http_conn_close(c);
 		return;
 	}
-	if (n == 0)
-		http_conn_eof(c);
-	else
+	if (c->hc_wwant_r) {
+		http_conn_write(c);
+		return;
+	}
+	do {
+		n = http_io_read(c, http.rbuf, sizeof(http.rbuf));
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			if (errno != ECONNRESET)
+				log_debug("http: read: %s", strerror(errno));
+			http_conn_close(c);
+			return;
+		}
+		if (n == 0) {
+			http_conn_eof(c);
+			break;
+		}
 		http_conn_parse(c, http.rbuf, (size_t)n);
+		/* TLS may hold decrypted bytes the socket will not signal. */
+	} while (c->hc_ssl != NULL && !c->hc_broken && !c->hc_rdone &&
+	    tls_pending(c->hc_ssl) > 0);
 	http_conn_check(c);
 }
 
 static void
-http_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+http_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct http_conn	*c = w->data;
+	(void)loop;
+	(void)revents;
+	http_conn_read(w->data);
+}
+
+static void
+http_conn_write(struct http_conn *c)
+{
 	struct buf		*b = &c->hc_out;
 	ssize_t			 n;
 	int			 progress = 0;
 
-	(void)revents;
 	while (!c->hc_broken && buf_pending(b) > 0) {
-		n = send(c->hc_fd, b->buf_data + b->buf_off, buf_pending(b),
-		    MSG_NOSIGNAL);
+		n = http_io_write(c, b->buf_data + b->buf_off, buf_pending(b));
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -952,11 +1028,29 @@ http_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		buf_consume(b, (size_t)n);
 		progress = 1;
 	}
-	if (buf_pending(b) == 0)
-		ev_io_stop(loop, &c->hc_wio);
+	if (buf_pending(b) == 0 && !c->hc_rwant_w)
+		ev_io_stop(http.loop, &c->hc_wio);
 	if (progress)
 		c->hc_wseq++;	/* output moved: the write timer restarts */
 	http_conn_check(c);
+}
+
+static void
+http_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct http_conn	*c = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (c->hc_rwant_w) {
+		/* A TLS read was waiting for this: go on reading. */
+		c->hc_rwant_w = 0;
+		if (buf_pending(&c->hc_out) == 0)
+			ev_io_stop(http.loop, &c->hc_wio);
+		http_conn_read(c);
+		return;
+	}
+	http_conn_write(c);
 }
 
 static void
@@ -992,6 +1086,7 @@ http_conn_close(struct http_conn *c)
 	ev_io_stop(http.loop, &c->hc_rio);
 	ev_io_stop(http.loop, &c->hc_wio);
 	ev_timer_stop(http.loop, &c->hc_timer);
+	tls_conn_free(c->hc_ssl);
 	close(c->hc_fd);
 	while ((r = TAILQ_FIRST(&c->hc_reqs)) != NULL) {
 		TAILQ_REMOVE(&c->hc_reqs, r, rq_entry);
@@ -1021,6 +1116,10 @@ http_conn_new(int fd)
 		log_debug("http: TCP_NODELAY: %s", strerror(errno));
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
+	if (tls_enabled() && (c->hc_ssl = tls_conn_new(fd)) == NULL) {
+		free(c);
+		return -1;
+	}
 	c->hc_fd = fd;
 	TAILQ_INIT(&c->hc_reqs);
 	http_parser_init(&c->hc_parser, HTTP_REQUEST);

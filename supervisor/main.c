@@ -24,6 +24,7 @@ static struct ev_loop	*main_loop;
 static struct config	*main_conf;
 static struct rid_keys	 main_keys;
 static struct auth	*main_auth;
+static void		*main_tls;	/* SSL_CTX for new connections */
 static struct pool	**main_pools;
 static size_t		  main_npools;
 static enum main_phase	  main_phase = MAIN_RUNNING;
@@ -233,6 +234,7 @@ main_reload(void)
 	struct config		*cf;
 	struct rid_keys		 keys;
 	struct auth		*auth = NULL;
+	void			*tls = NULL;
 	struct pool		**pools = NULL, **old = main_pools;
 	struct main_retired	*mr = NULL;
 	size_t			 i, j, nold = main_npools, kept = 0, fresh = 0;
@@ -253,6 +255,13 @@ main_reload(void)
 		goto fail;
 	if ((auth = auth_new(cf, err, sizeof(err))) == NULL)
 		goto fail;
+	if ((tls = tls_ctx_new(cf, err, sizeof(err))) == NULL && err[0] != '\0')
+		goto fail;
+	if ((tls == NULL) != (main_tls == NULL)) {
+		snprintf(err, sizeof(err), "turning TLS on or off needs a "
+		    "restart");
+		goto fail;
+	}
 	if ((pools = calloc(cf->cf_nplugins + 1, sizeof(*pools))) == NULL ||
 	    (mr = calloc(1, sizeof(*mr))) == NULL ||
 	    (mr->mr_pools = calloc(nold + 1, sizeof(*mr->mr_pools))) == NULL) {
@@ -316,6 +325,8 @@ main_reload(void)
 	main_keys = keys;
 	auth_free(main_auth);
 	main_auth = auth;
+	main_tls = tls;
+	tls_ctx_set(main_tls);	/* new certificates for new connections */
 	router_init(main_loop, main_conf, main_keys.nkeys ? &main_keys : NULL,
 	    main_auth);
 	router_set_pools(main_pools, main_npools);
@@ -336,6 +347,7 @@ fail:
 	free(pools);
 	rid_keys_clear(&keys);
 	auth_free(auth);
+	tls_ctx_free(tls);
 	config_free(cf);
 }
 
@@ -437,7 +449,17 @@ main(int argc, char *argv[])
 		free(main_names);
 		return 1;
 	}
+	main_tls = tls_ctx_new(main_conf, err, sizeof(err));
+	if (main_tls == NULL && err[0] != '\0') {
+		fprintf(stderr, "nebula-plugind: %s\n", err);
+		auth_free(main_auth);
+		rid_keys_clear(&main_keys);
+		config_free(main_conf);
+		free(main_names);
+		return 1;
+	}
 	if (check) {
+		tls_ctx_free(main_tls);
 		printf("ok\n");
 		auth_free(main_auth);
 		rid_keys_clear(&main_keys);
@@ -450,6 +472,7 @@ main(int argc, char *argv[])
 	main_loop = ev_default_loop(EVFLAG_AUTO);
 	if (http_init(main_loop, &main_conf->cf_limits) == -1)
 		fatalx("cannot set up the HTTP front");
+	tls_ctx_set(main_tls);
 	if (listen != NULL) {
 		if (http_listen(listen, err, sizeof(err)) == -1)
 			fatalx("%s", err);
@@ -493,6 +516,7 @@ main(int argc, char *argv[])
 	metrics_free();
 	rid_keys_clear(&main_keys);
 	auth_free(main_auth);
+	tls_ctx_set(NULL);
 	config_free(main_conf);
 	ev_signal_stop(main_loop, &main_sigterm);
 	ev_signal_stop(main_loop, &main_sigint);

@@ -121,6 +121,17 @@ int		 auth_enabled(const struct auth *);
 int		 auth_metrics_public(const struct auth *);
 enum auth_result auth_check(const struct auth *, const char *, const char *);
 
+/* tls.c: pointers are SSL_CTX and SSL, kept opaque for the others */
+void	*tls_ctx_new(const struct config *, char *, size_t);
+void	 tls_ctx_set(void *);
+void	 tls_ctx_free(void *);
+int	 tls_enabled(void);
+void	*tls_conn_new(int);
+void	 tls_conn_free(void *);
+ssize_t	 tls_read(void *, void *, size_t, int *);
+ssize_t	 tls_write(void *, const void *, size_t, int *);
+int	 tls_pending(void *);
+
 /* log.c */
 #define LOG_LEVEL_ERROR	0
 #define LOG_LEVEL_WARN	1

@@ -210,8 +210,9 @@ dbx_lookup(struct nw_call *c, enum dbx_kind kind)
 	op->op_call = c;
 	op->op_kind = kind;
 	op->op_run = json_integer_value(id);
-	if (kind == DBX_CANCEL && (op->op_body = json_dumps(json_pack("{s:I}",
-	    "run_id", op->op_run), JSON_COMPACT)) == NULL) {
+	if (kind == DBX_CANCEL && asprintf(&op->op_body, "{\"run_id\":%lld}",
+	    (long long)op->op_run) == -1) {
+		op->op_body = NULL;
 		dbx_op_free(op);
 		nw_reply_error(c, "INTERNAL", "out of memory");
 		return;

@@ -11,7 +11,6 @@ top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 FUZZ_CC=${FUZZ_CC:-clang}
 out="$top_builddir/tests/fuzz"
-all="fuzz_config fuzz_http fuzz_line fuzz_rid"
 
 if ! command -v "$FUZZ_CC" >/dev/null 2>&1; then
 	echo "build.sh: $FUZZ_CC not found (Debian: apt-get install clang" \
@@ -33,8 +32,8 @@ sources() {
 		echo "tests/fuzz/fuzz_http.c tests/fuzz/fake_log.c" \
 		    "tests/fuzz/fake_pool.c supervisor/agent.c" \
 		    "supervisor/auth.c supervisor/http.c supervisor/metrics.c" \
-		    "supervisor/router.c protocol/buf.c protocol/msg.c" \
-		    "protocol/rid.c" ;;
+		    "supervisor/router.c supervisor/tls.c protocol/buf.c" \
+		    "protocol/msg.c protocol/rid.c" ;;
 	fuzz_line)
 		echo "tests/fuzz/fuzz_line.c protocol/buf.c protocol/line.c" \
 		    "protocol/msg.c" ;;
@@ -49,7 +48,7 @@ sources() {
 libs() {
 	case $1 in
 	fuzz_config)	echo "-lyaml -ljansson" ;;
-	fuzz_http)	echo "-lhttp_parser -lev -ljansson -lcrypto -lm" ;;
+	fuzz_http)	echo "-lhttp_parser -lev -ljansson -lssl -lcrypto -lm" ;;
 	fuzz_line)	echo "-ljansson" ;;
 	fuzz_rid)	echo "-ljansson -lcrypto" ;;
 	esac
@@ -59,14 +58,10 @@ libs() {
 fresh() {
 	bin=$1
 	shift
-	[ -f "$bin" ] || return 1
-	for f in "$@"; do
-		[ "$bin" -nt "$f" ] || return 1
-	done
-	return 0
+	[ -f "$bin" ] && [ -z "$(find "$@" -newer "$bin" 2>/dev/null)" ]
 }
 
-[ $# -gt 0 ] || set -- $all
+[ $# -gt 0 ] || set -- fuzz_config fuzz_http fuzz_line fuzz_rid
 for t in "$@"; do
 	srcs=
 	for s in $(sources "$t"); do

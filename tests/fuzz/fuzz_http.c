@@ -8,7 +8,8 @@
  *
  * The first input byte picks the set-up (auth, signed ids, tiny limits,
  * draining, how the client writes and closes), the second where the first
- * write ends; the rest is what the client sends.
+ * write ends; the rest is what the client sends.  FUZZ_HTTP_DUMP in the
+ * environment prints what came back.
  */
 #include <sys/socket.h>
 
@@ -41,7 +42,7 @@ enum {
 	MODE_KEYS = 0x04,	/* signed resource ids */
 	MODE_TINY = 0x08,	/* tiny limits */
 	MODE_DRAIN = 0x10,	/* /readyz says draining */
-	MODE_ABRUPT = 0x20,	/* close the client instead of a half-close */
+	MODE_ABRUPT = 0x20,	/* close the client without reading */
 	MODE_CHUNKS = 0xc0	/* how the client writes */
 };
 
@@ -60,6 +61,7 @@ static struct {
 	size_t			 outlen;
 	size_t			 outcap;
 	int			 responses;
+	int			 dump;		/* FUZZ_HTTP_DUMP: print output */
 } fz;
 
 static void
@@ -143,6 +145,7 @@ fuzz_init(void)
 	char		  err[256];
 
 	signal(SIGPIPE, SIG_IGN);
+	fz.dump = getenv("FUZZ_HTTP_DUMP") != NULL;
 	fz.loop = ev_default_loop(0);
 	fz.normal.max_body_bytes = 65536;
 	fz.normal.max_connections = 64;
@@ -298,6 +301,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ssize_t	 w;
 	int	 fd, turn, done = 0, reset = 0, writing = 1, rc;
 	uint8_t	 mode, split;
+	char	 peek;
 
 	if (size < 2 || size > FUZZ_MAX_INPUT)
 		return 0;
@@ -320,14 +324,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				writing = 0;	/* the daemon closed first */
 			if (off == size || !writing) {
 				writing = 0;
-				if (mode & MODE_ABRUPT) {
-					close(fd);
-					fd = -1;
-				} else
+				if (!(mode & MODE_ABRUPT))
 					shutdown(fd, SHUT_WR);
 			}
+		} else if (fd != -1 && (mode & MODE_ABRUPT) && (turn > 50 ||
+		    recv(fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) == 1)) {
+			/* gone with answers unread: the daemon gets a reset */
+			close(fd);
+			fd = -1;
 		}
 		ev_run(fz.loop, EVRUN_NOWAIT);
+		if (fd != -1 && (mode & MODE_ABRUPT))
+			continue;
 		if (fd != -1 && (rc = fuzz_read(fd)) != 0) {
 			done = 1;
 			reset = rc == -1;
@@ -336,14 +344,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    fake_pool_calls() == 0)
 			done = 1;
 	}
+	if (fz.dump)
+		fprintf(stderr, "fuzz_http: %d turns, %s:\n%.*s\n", turn,
+		    reset ? "reset" : "closed", (int)fz.outlen, fz.out);
 	if (!done)
 		fuzz_die("the daemon never closed the connection");
-	/* a few turns for the daemon to see the end */
+	/* The daemon may linger for the client's end: give it, and turns. */
+	if (fd != -1)
+		close(fd);
 	for (turn = 0; turn < 100 && (http_connections() > 0 ||
 	    fake_pool_calls() > 0); turn++)
 		ev_run(fz.loop, EVRUN_NOWAIT);
-	if (fd != -1)
-		close(fd);
 	if (http_connections() != 0)
 		fuzz_die("a connection was left open");
 	if (http_requests_pending() != 0)

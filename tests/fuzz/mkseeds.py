@@ -147,10 +147,11 @@ def http_seeds():
     add("agent_badver", 0, req("GET", "/api/v1/agent/task/echo/x/" + u1))
     add("not_found", 0, req("GET", "/nope", auth=None))
     # framing
+    piece = b'k_template": {"mode": "defer"}}'
     chunked = (b"POST /plugins/v1/echo/v1 HTTP/1.1\r\nHost: x\r\n"
                b"Transfer-Encoding: chunked\r\n\r\n"
-               b"5\r\n{\"tas\r\n1c;ext=1\r\nk_template\": {\"mode\": \"de"
-               b"fer\"}}\r\n0\r\nTrailer: x\r\n\r\n")
+               b"5\r\n{\"tas\r\n" + b"%x;ext=1\r\n" % len(piece) + piece +
+               b"\r\n0\r\nTrailer: x\r\n\r\n")
     add("chunked", 0, chunked)
     add("chunked_small", SMALL, chunked, 3)
     add("chunked_bytes", BYTES, chunked, 90)
@@ -186,8 +187,9 @@ def http_seeds():
         req("GET", "/plugins/v1/echo/v1/" + u2) +
         req("DELETE", "/plugins/v1/echo/v1/" + u1) + req("GET", "/metrics"),
         60)
-    add("pipeline_abrupt", ABRUPT, req("POST", "/plugins/v1/echo/v1",
-        {"task_template": {"mode": "slow"}}) + req("GET", "/healthz"))
+    add("pipeline_abrupt", ABRUPT, req("GET", "/healthz") + req("POST",
+        "/plugins/v1/echo/v1", {"task_template": {"mode": "slow"}}) +
+        req("GET", "/healthz"))
     add("tiny_body", TINY, req("POST", "/plugins/v1/echo/v1",
         {"task_template": {"x": "y" * 100}}))
     add("tiny_header", TINY, req("GET", "/healthz",

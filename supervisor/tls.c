@@ -1,0 +1,189 @@
+/*
+ * TLS on the listener with OpenSSL's libssl: the server context built from
+ * the configuration (certificate, key, and with client_ca_file mutual TLS),
+ * swapped on reload, and non-blocking reads and writes for http.c that turn
+ * OpenSSL's WANT_READ / WANT_WRITE into EAGAIN plus the direction to wait on.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "nebula-plugind.h"
+
+static SSL_CTX	*tls_current;
+
+static void
+tls_error(char *err, size_t errlen, const char *what, const char *file)
+{
+	char	 ossl[256] = "";
+	unsigned long e;
+
+	if ((e = ERR_get_error()) != 0)
+		ERR_error_string_n(e, ossl, sizeof(ossl));
+	ERR_clear_error();
+	snprintf(err, errlen, "tls: %s %s: %s", what, file ? file : "",
+	    ossl[0] ? ossl : "failed");
+}
+
+/*
+ * A server context for the configuration's tls block; NULL with err[0] ==
+ * '\0' when TLS is not configured, NULL with a reason on error.
+ */
+void *
+tls_ctx_new(const struct config *cf, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+
+	err[0] = '\0';
+	if (cf->cf_tls_cert == NULL)
+		return NULL;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_error(err, errlen, "cannot make a context", NULL);
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cf->cf_tls_cert) != 1) {
+		tls_error(err, errlen, "cannot load certificate", cf->cf_tls_cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cf->cf_tls_key,
+	    SSL_FILETYPE_PEM) != 1) {
+		tls_error(err, errlen, "cannot load key", cf->cf_tls_key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		tls_error(err, errlen, "key does not match certificate",
+		    cf->cf_tls_key);
+		goto fail;
+	}
+	if (cf->cf_tls_ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, cf->cf_tls_ca, NULL) !=
+		    1) {
+			tls_error(err, errlen, "cannot load client CA",
+			    cf->cf_tls_ca);
+			goto fail;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+void
+tls_ctx_free(void *ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
+/* Makes ctx (taken; NULL: plain HTTP) the context of new connections. */
+void
+tls_ctx_set(void *ctx)
+{
+	/* Connections still using the old one hold their own reference. */
+	SSL_CTX_free(tls_current);
+	tls_current = ctx;
+}
+
+int
+tls_enabled(void)
+{
+	return tls_current != NULL;
+}
+
+/* A server-side TLS session on an accepted socket, or NULL. */
+void *
+tls_conn_new(int fd)
+{
+	SSL	*ssl;
+
+	if (tls_current == NULL || (ssl = SSL_new(tls_current)) == NULL)
+		return NULL;
+	if (SSL_set_fd(ssl, fd) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	SSL_set_accept_state(ssl);
+	return ssl;
+}
+
+void
+tls_conn_free(void *ssl)
+{
+	if (ssl == NULL)
+		return;
+	SSL_free(ssl);
+}
+
+/* Maps an OpenSSL result onto read/write semantics; *want is EV_READ/WRITE. */
+static ssize_t
+tls_result(SSL *ssl, int n, int *want)
+{
+	int	 e = SSL_get_error(ssl, n);
+
+	*want = 0;
+	switch (e) {
+	case SSL_ERROR_NONE:
+		return n;
+	case SSL_ERROR_WANT_READ:
+		*want = EV_READ;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		*want = EV_WRITE;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		ERR_clear_error();
+		if (errno == 0 || n == 0)
+			return 0;	/* EOF without close_notify */
+		return -1;
+	default:
+		{
+			char	 buf[256];
+
+			ERR_error_string_n(ERR_peek_error(), buf, sizeof(buf));
+			log_debug("tls: %s", buf);
+		}
+		ERR_clear_error();
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+ssize_t
+tls_read(void *ssl, void *buf, size_t len, int *want)
+{
+	int	 n;
+
+	ERR_clear_error();
+	errno = 0;
+	n = SSL_read(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	return tls_result(ssl, n, want);
+}
+
+ssize_t
+tls_write(void *ssl, const void *buf, size_t len, int *want)
+{
+	int	 n;
+
+	ERR_clear_error();
+	errno = 0;
+	n = SSL_write(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	return tls_result(ssl, n, want);
+}
+
+int
+tls_pending(void *ssl)
+{
+	return SSL_pending(ssl);
+}

@@ -1,0 +1,221 @@
+#!/bin/sh
+# The deployment files are sound: every manifest under deploy/ parses, the
+# Kubernetes objects have what the RFC asks (probes on /readyz and
+# /healthz, resource requests, non-root, a NetworkPolicy, an HPA, Services
+# that select their Deployments, every mounted volume declared), each
+# nebula-plugind configuration embedded in a ConfigMap or baked into an
+# image passes `nebula-plugind -t` (with -p for one-plugin Deployments),
+# and the Dockerfiles are multi-stage, non-root, with a health check.
+: "${top_srcdir:?run through make check}"
+. "$top_srcdir/tests/e2e/lib.sh"
+
+if ! python3 -c 'import yaml' 2>/dev/null; then
+	echo "# python3-yaml is missing; skipped"
+	exit 77
+fi
+deploy="$top_srcdir/deploy"
+
+# A Python helper checks the manifests and writes every embedded
+# configuration to $E2E_TMP/conf-N.yaml, with the -p names that use it
+# in conf-N.plugins, its secret paths moved under $E2E_TMP/root.
+python3 - "$deploy" "$E2E_TMP" >"$E2E_TMP/manifests.out" <<'EOF'
+import glob
+import os
+import sys
+
+import yaml
+
+deploy, tmp = sys.argv[1], sys.argv[2]
+root = os.path.join(tmp, "root")
+nconf = 0
+
+
+def ok(name, cond, detail=""):
+    print(("ok - " if cond else "not ok - ") + name)
+    if not cond and detail:
+        print("#   " + detail)
+
+
+def relocate(conf):
+    """Moves absolute file paths under root and creates the files."""
+    def fix(path, content):
+        new = root + path
+        os.makedirs(os.path.dirname(new), exist_ok=True)
+        with open(new, "w") as f:
+            f.write(content)
+        return new
+    auth = conf.get("auth") or {}
+    if "tokens_file" in auth:
+        auth["tokens_file"] = fix(auth["tokens_file"], "token-1\n")
+    if "resource_id_key_file" in conf:
+        conf["resource_id_key_file"] = fix(conf["resource_id_key_file"],
+                                           "k" * 44 + "\n")
+    for p in conf.get("plugins") or []:
+        for s in (p.get("secrets") or {}).values():
+            s["file"] = fix(s["file"], "secret\n")
+        if "tokens_file" in p:
+            p["tokens_file"] = fix(p["tokens_file"], "token-1\n")
+    return conf
+
+
+def save(conf, plugins):
+    global nconf
+    nconf += 1
+    base = os.path.join(tmp, "conf-%d" % nconf)
+    with open(base + ".yaml", "w") as f:
+        yaml.safe_dump(relocate(conf), f)
+    with open(base + ".plugins", "w") as f:
+        f.write(" ".join(plugins))
+
+
+files = sorted(glob.glob(os.path.join(deploy, "**", "*.yaml"),
+                         recursive=True))
+ok("deploy/ has YAML files", len(files) >= 5, str(files))
+for path in files:
+    rel = os.path.relpath(path, deploy)
+    try:
+        with open(path) as f:
+            docs = [d for d in yaml.safe_load_all(f) if d is not None]
+    except yaml.YAMLError as e:
+        ok("%s parses" % rel, False, str(e))
+        continue
+    ok("%s parses" % rel, True)
+    if not rel.startswith("kubernetes/"):
+        # A configuration baked into an image.
+        plugins = [p["name"] for p in docs[0].get("plugins", [])]
+        save(docs[0], plugins if len(plugins) == 1 else [])
+        continue
+    kinds = {}
+    for d in docs:
+        ok("%s: %s has apiVersion, kind, metadata.name" % (
+            rel, d.get("kind")), all(k in d for k in (
+                "apiVersion", "kind", "metadata")) and
+           "name" in d["metadata"])
+        kinds.setdefault(d["kind"], []).append(d)
+    for k in ("ConfigMap", "Deployment", "Service", "NetworkPolicy",
+              "HorizontalPodAutoscaler"):
+        ok("%s has a %s" % (rel, k), k in kinds)
+    maps = {c["metadata"]["name"]: c for c in kinds.get("ConfigMap", [])}
+    deps = {d["metadata"]["name"]: d for d in kinds.get("Deployment", [])}
+    for name, d in deps.items():
+        spec = d["spec"]["template"]["spec"]
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        ok("%s: %s selector matches its pods" % (rel, name), all(
+            labels.get(k) == v for k, v in
+            d["spec"]["selector"]["matchLabels"].items()))
+        ok("%s: %s runs as non-root" % (rel, name),
+           spec.get("securityContext", {}).get("runAsNonRoot") is True)
+        vols = {v["name"]: v for v in spec.get("volumes", [])}
+        for c in spec["containers"]:
+            cn = "%s: %s/%s" % (rel, name, c["name"])
+            ok(cn + " readiness probe is /readyz",
+               c.get("readinessProbe", {}).get("httpGet", {}).get("path")
+               == "/readyz")
+            ok(cn + " liveness probe is /healthz",
+               c.get("livenessProbe", {}).get("httpGet", {}).get("path")
+               == "/healthz")
+            req = c.get("resources", {}).get("requests", {})
+            ok(cn + " requests cpu and memory", "cpu" in req and
+               "memory" in req)
+            mounts = c.get("volumeMounts", [])
+            ok(cn + " mounts only declared volumes", all(
+                m["name"] in vols for m in mounts),
+               str([m["name"] for m in mounts]))
+            secrets = [v for v in vols.values() if "secret" in v]
+            ok(cn + " mounts its credentials from Secrets", len(secrets) > 0)
+            args = c.get("args", [])
+            ok(cn + " runs with -c", "-c" in args)
+            cpath = args[args.index("-c") + 1] if "-c" in args else ""
+            cm = None
+            for m in mounts:
+                if cpath.startswith(m["mountPath"] + "/") and \
+                        "configMap" in vols[m["name"]]:
+                    cm = maps.get(vols[m["name"]]["configMap"]["name"])
+            ok(cn + " reads its configuration from a ConfigMap",
+               cm is not None)
+            if cm is None:
+                continue
+            key = os.path.basename(cpath)
+            conf = yaml.safe_load(cm["data"][key])
+            names = [p["name"] for p in conf.get("plugins", [])]
+            only = [args[i + 1] for i, a in enumerate(args) if a == "-p"]
+            ok(cn + " -p names configured plugins", all(
+                p in names for p in only), "%s not in %s" % (only, names))
+            for p in conf.get("plugins", []):
+                if only and p["name"] not in only:
+                    continue
+                if "image" in p:
+                    ok(cn + " runs the image plugin %s names" % p["name"],
+                       p["image"] == c["image"],
+                       "%s != %s" % (p["image"], c["image"]))
+            save(conf, only)
+    for s in kinds.get("Service", []):
+        sel = s["spec"]["selector"]
+        ok("%s: Service %s selects a Deployment" % (
+            rel, s["metadata"]["name"]), any(
+                all(d["spec"]["template"]["metadata"]["labels"].get(k) == v
+                    for k, v in sel.items()) for d in deps.values()))
+    for n in kinds.get("NetworkPolicy", []):
+        frm = [f for r in n["spec"].get("ingress", [])
+               for f in r.get("from", [])]
+        ok("%s: NetworkPolicy %s admits only namespaces" % (
+            rel, n["metadata"]["name"]), len(frm) > 0 and all(
+                list(f) == ["namespaceSelector"] for f in frm))
+    for h in kinds.get("HorizontalPodAutoscaler", []):
+        ok("%s: HPA %s scales a Deployment of this file" % (
+            rel, h["metadata"]["name"]),
+           h["spec"]["scaleTargetRef"]["name"] in deps)
+EOF
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) pass "${line#ok - }" ;;
+	"not ok - "*) fail "${line#not ok - }" ;;
+	*) echo "$line" ;;
+	esac
+done <"$E2E_TMP/manifests.out"
+
+# Every configuration passes nebula-plugind -t, with its -p names.
+n=0
+for conf in "$E2E_TMP"/conf-*.yaml; do
+	[ -f "$conf" ] || continue
+	n=$((n + 1))
+	set --
+	read -r plist <"${conf%.yaml}.plugins" || plist=
+	for p in $plist; do
+		set -- "$@" -p "$p"
+	done
+	out=$("$NEBULA_PLUGIND" -t -c "$conf" "$@" 2>&1)
+	rc=$?
+	expect "configuration $n ($*) passes nebula-plugind -t" "0 ok" "$rc $out"
+done
+check "the manifests hold configurations" test "$n" -ge 5
+
+# The Dockerfiles.
+for df in "$deploy"/docker/*/Dockerfile; do
+	img=$(basename "$(dirname "$df")")
+	check "$img Dockerfile builds on Debian slim in a stage" \
+	    grep -q '^FROM debian:bookworm-slim AS build' "$df"
+	check "$img Dockerfile runs on Debian slim" \
+	    test "$(grep -c '^FROM debian:bookworm-slim' "$df")" -eq 2
+	check "$img Dockerfile builds with the project's scripts" \
+	    grep -q 'scripts/build' "$df"
+	check "$img Dockerfile runs as a non-root user" \
+	    grep -q '^USER 10001' "$df"
+	check "$img Dockerfile has a health check on /healthz" \
+	    grep -q 'CMD curl -fsS http://127.0.0.1:8000/healthz' "$df"
+	# shellcheck disable=SC2016 # the inner script expands its own $1, $2
+	check "$img Dockerfile copies files that exist" sh -c '
+	    for f in $(sed -n "s/^COPY \([^-][^ ]*\) .*/\1/p" "$1"); do
+		test -e "$2/$f" || exit 1
+	    done' sh "$df" "$top_srcdir"
+	if [ "$img" != all ]; then
+		check "$img Dockerfile serves only $img" \
+		    grep -q "CMD .*\"-p\", \"$img\"" "$df"
+	fi
+done
+
+if command -v yamllint >/dev/null; then
+	check "deploy/ passes yamllint -s" \
+	    yamllint -s -c "$top_srcdir/.yamllint" "$deploy"
+fi
+finish

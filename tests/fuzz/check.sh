@@ -1,0 +1,25 @@
+#!/bin/sh
+# The fuzz targets in `make check`: builds them with clang, replays every
+# input under tests/fuzz/regress/, and fuzzes each target for a few seconds
+# (FUZZ_CHECK_SECONDS, default 5) on its seed corpus.  Without clang and
+# libFuzzer it fails, unless NEBULA_FUZZ_OPTIONAL=1 makes that a skip.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+export top_srcdir top_builddir
+
+sh "$here/build.sh"
+rc=$?
+if [ "$rc" -eq 2 ]; then
+	if [ "${NEBULA_FUZZ_OPTIONAL:-0}" = 1 ]; then
+		echo "check.sh: no clang, skipped (NEBULA_FUZZ_OPTIONAL=1)" >&2
+		exit 77
+	fi
+	echo "check.sh: the fuzz targets need clang and libFuzzer" \
+	    "(scripts/install-deps), or set NEBULA_FUZZ_OPTIONAL=1 to skip" >&2
+	exit 1
+fi
+[ "$rc" -eq 0 ] || exit 1
+exec sh "$here/run.sh" "${FUZZ_CHECK_SECONDS:-5}"
