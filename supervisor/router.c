@@ -159,15 +159,14 @@ router_plugin_json(struct pool *p, int detail)
 	json_t			*o;
 
 	pool_stats(p, &st);
-	o = json_pack("{s:s, s:O, s:b, s:s, s:i, s:i, s:i, s:i, s:I}",
+	o = json_pack("{s:s, s:o, s:b, s:s, s:i, s:i, s:i, s:i, s:I}",
 	    "name", st.ps_name,
-	    "task_types", st.ps_task_types ? st.ps_task_types : json_array(),
+	    "task_types", st.ps_task_types ? json_incref(st.ps_task_types) :
+	    json_array(),
 	    "is_sync", st.ps_is_sync, "state", st.ps_state,
 	    "instances", st.ps_instances, "ready", st.ps_ready,
 	    "in_flight", st.ps_in_flight, "queued", st.ps_queued,
 	    "restarts", (json_int_t)st.ps_restarts);
-	if (o != NULL && st.ps_task_types == NULL)
-		json_object_set_new(o, "task_types", json_array());
 	if (o != NULL && detail) {
 		json_object_set_new(o, "last_exit", st.ps_last_exit ?
 		    json_string(st.ps_last_exit) : json_null());

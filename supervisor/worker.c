@@ -609,7 +609,7 @@ worker_resolve(const char *cmd, char *out, size_t outlen)
 
 	if (strchr(cmd, '/') != NULL) {
 		snprintf(out, outlen, "%s", cmd);
-		return 0;
+		return access(out, X_OK);
 	}
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
 		self[n] = '\0';
@@ -846,9 +846,13 @@ worker_start(struct worker *w)
 	w->w_exec_error[0] = w->w_fail_reason[0] = '\0';
 	w->w_concurrency = 0;
 	if (worker_resolve(pc->pc_path, path, sizeof(path)) == -1) {
-		snprintf(err, sizeof(err), "cannot execute %s: command not "
-		    "found (looked beside the daemon and in PATH)",
-		    pc->pc_path);
+		if (strchr(pc->pc_path, '/') != NULL)
+			snprintf(err, sizeof(err), "cannot execute %s: %s",
+			    pc->pc_path, strerror(errno));
+		else
+			snprintf(err, sizeof(err), "cannot execute %s: command "
+			    "not found (looked beside the daemon and in PATH)",
+			    pc->pc_path);
 		goto fail;
 	}
 	if ((envp = worker_build_env(pc, err, sizeof(err))) == NULL)
