@@ -907,7 +907,7 @@ http_conn_parse(struct http_conn *c, const char *data, size_t len)
 		return;
 	e = HTTP_PARSER_ERRNO(&c->hc_parser);
 	if (e == HPE_OK || e == HPE_PAUSED) {
-		if (c->hc_parser.upgrade)
+		if (c->hc_parser.upgrade && c->hc_cur == NULL)
 			c->hc_rdone = 1;
 		return;
 	}

@@ -20,6 +20,9 @@
  *   slow         sleep custom.ms (resource_meta.ms) milliseconds, answer ok
  *   record       append the whole request line to $TW_RECORD,
  *                then answer ok
+ *   hostile      first a line of invalid UTF-8, one nested 100000 deep,
+ *                an answer to an id never sent, then the real answer
+ *                twice (the second is a duplicate)
  * Environment: TW_CONCURRENCY (hello concurrency, default 4), TW_NAME
  * (hello name, default testworker), TW_NO_HELLO=1, TW_BAD_PROTOCOL=1
  * (hello with protocol 2), TW_EXIT_AT_START=N (exit N before the hello),
@@ -265,6 +268,19 @@ tw_request(json_t *req)
 			    "resource", 5));
 	} else if (strcmp(action, "huge") == 0) {
 		tw_huge(id);
+	} else if (strcmp(action, "hostile") == 0) {
+		char	 line[64];
+		int	 i;
+
+		tw_raw("{\"id\":1,\"resource_meta\":\"\xff\xfe\xc0\"}\n");
+		for (i = 0; i < 100000; i++)
+			buf_append(&tw_out, "[", 1);
+		tw_raw("\n");
+		snprintf(line, sizeof(line), "{\"id\":%llu,\"resource_meta\":{}}\n",
+		    (unsigned long long)id + 5000000);
+		tw_raw(line);
+		tw_answer(id, op, "ok", meta);
+		tw_answer(id, op, "ok", meta);
 	} else if (strcmp(action, "stderr") == 0) {
 		fprintf(stderr, "testworker: stderr line 1 (%s %llu)\n", op,
 		    (unsigned long long)id);
