@@ -3,7 +3,8 @@
 
 check_PROGRAMS += tests/unit/test_http
 TESTS += tests/unit/test_http
-tests_unit_test_http_SOURCES = tests/unit/test_http.c supervisor/http.c
+tests_unit_test_http_SOURCES = tests/unit/test_http.c supervisor/http.c \
+	supervisor/tls.c
 tests_unit_test_http_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_http_LDADD = $(PROTOCOL_LIBS) $(EV_LIBS) \
+tests_unit_test_http_LDADD = $(PROTOCOL_LIBS) $(SSL_LIBS) $(EV_LIBS) \
 	$(HTTP_PARSER_LIBS) $(CMOCKA_LIBS)
