@@ -34,8 +34,8 @@ struct conf_parse {
 };
 
 static const char *const conf_root_keys[] = {
-	"access_log", "auth", "drain_delay", "limits", "listen", "plugins",
-	"resource_id_key_file", "tls", NULL
+	"access_log", "auth", "drain_delay", "front_processes", "limits",
+	"listen", "plugins", "resource_id_key_file", "tls", NULL
 };
 static const char *const conf_auth_keys[] = {
 	"metrics_public", "tokens_file", NULL
@@ -979,6 +979,14 @@ conf_root(struct conf_parse *cp, struct config *cf, yaml_node_t *root)
 	if ((v = conf_get(cp, root, "access_log")) != NULL &&
 	    conf_bool(cp, v, "access_log", &cf->cf_access_log) == -1)
 		return -1;
+	if ((v = conf_get(cp, root, "front_processes")) != NULL) {
+		long long n;
+
+		if (conf_int(cp, v, "front_processes", 1, NP_MAX_FRONTS,
+		    &n) == -1)
+			return -1;
+		cf->cf_front_processes = (int)n;
+	}
 	if ((v = conf_get(cp, root, "limits")) != NULL &&
 	    conf_limits(cp, &cf->cf_limits, v) == -1)
 		return -1;
@@ -1034,6 +1042,7 @@ conf_parse_text(const char *text, size_t len, const char *name,
 	}
 	cf->cf_metrics_public = 1;
 	cf->cf_access_log = 1;
+	cf->cf_front_processes = 1;
 	cf->cf_limits.max_body_bytes = 1048576;
 	cf->cf_limits.max_connections = 4096;
 	cf->cf_limits.header_timeout = 10;

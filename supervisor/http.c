@@ -138,6 +138,7 @@ static struct {
 	size_t			 pending;	/* dispatched, unanswered */
 	int			 accept_paused;
 	int			 draining;	/* http_stop_accepting() ran */
+	int			 reuseport;	/* front processes share ports */
 	ev_timer		 retry;		/* resumes accept after EMFILE */
 	struct http_req		*spare[HTTP_REQ_CACHE];
 	size_t			 nspare;
@@ -1290,6 +1291,9 @@ http_bind_one(struct addrinfo *ai, int several)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
 		goto fail;
+	if (http.reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
+		goto fail;
 	if (ai->ai_family == AF_INET6 && several &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1)
 		goto fail;
@@ -1376,6 +1380,55 @@ http_listen(const char *addr, char *err, size_t errlen)
 	return 0;
 }
 
+/* Listeners get SO_REUSEPORT, so that front processes share their ports. */
+void
+http_set_reuseport(int on)
+{
+	http.reuseport = on;
+}
+
+/* The bound addresses as "host:port" (ports resolved), NULL-terminated. */
+char **
+http_listen_names(void)
+{
+	struct http_listener	*l;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			**names, name[NI_MAXHOST + NI_MAXSERV + 4];
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(l, &http.listeners, hl_entry)
+		n++;
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL)
+		return NULL;
+	n = 0;
+	TAILQ_FOREACH(l, &http.listeners, hl_entry) {
+		sslen = sizeof(ss);
+		if (getsockname(l->hl_fd, (struct sockaddr *)&ss, &sslen) ==
+		    -1)
+			continue;
+		http_addr_str((struct sockaddr *)&ss, sslen, name,
+		    sizeof(name));
+		if ((names[n] = strdup(name)) != NULL)
+			n++;
+	}
+	return names;
+}
+
+/* Closes the listeners without draining (a front supervisor's hand-off). */
+void
+http_close_listeners(void)
+{
+	struct http_listener	*l;
+
+	while ((l = TAILQ_FIRST(&http.listeners)) != NULL) {
+		ev_io_stop(http.loop, &l->hl_io);
+		close(l->hl_fd);
+		TAILQ_REMOVE(&http.listeners, l, hl_entry);
+		free(l);
+	}
+}
+
 int
 http_init(struct ev_loop *loop, const struct limits_conf *limits)
 {
@@ -1414,17 +1467,11 @@ http_set_limits(const struct limits_conf *limits)
 void
 http_stop_accepting(void)
 {
-	struct http_listener	*l;
 	struct http_conn	*c, *next;
 
 	if (http.loop == NULL)
 		return;
-	while ((l = TAILQ_FIRST(&http.listeners)) != NULL) {
-		TAILQ_REMOVE(&http.listeners, l, hl_entry);
-		ev_io_stop(http.loop, &l->hl_io);
-		close(l->hl_fd);
-		free(l);
-	}
+	http_close_listeners();
 	ev_timer_stop(http.loop, &http.retry);
 	http.draining = 1;
 	for (c = TAILQ_FIRST(&http.conns); c != NULL; c = next) {

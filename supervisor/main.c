@@ -257,6 +257,11 @@ main_reload(void)
 		goto fail;
 	if ((tls = tls_ctx_new(cf, err, sizeof(err))) == NULL && err[0] != '\0')
 		goto fail;
+	if (cf->cf_front_processes != main_conf->cf_front_processes) {
+		snprintf(err, sizeof(err), "changing front_processes needs a "
+		    "restart");
+		goto fail;
+	}
 	if ((tls == NULL) != (main_tls == NULL)) {
 		snprintf(err, sizeof(err), "turning TLS on or off needs a "
 		    "restart");
@@ -473,6 +478,7 @@ main(int argc, char *argv[])
 	if (http_init(main_loop, &main_conf->cf_limits) == -1)
 		fatalx("cannot set up the HTTP front");
 	tls_ctx_set(main_tls);
+	http_set_reuseport(main_conf->cf_front_processes > 1);
 	if (listen != NULL) {
 		if (http_listen(listen, err, sizeof(err)) == -1)
 			fatalx("%s", err);
@@ -481,6 +487,24 @@ main(int argc, char *argv[])
 			if (http_listen(main_conf->cf_listen[i], err,
 			    sizeof(err)) == -1)
 				fatalx("%s", err);
+	if (main_conf->cf_front_processes > 1) {
+		int status;
+
+		if (!front_start(main_loop, main_conf->cf_front_processes,
+		    &status)) {
+			/* The supervisor: every front has stopped. */
+			front_free();
+			http_shutdown();
+			auth_free(main_auth);
+			rid_keys_clear(&main_keys);
+			tls_ctx_set(NULL);
+			config_free(main_conf);
+			free(main_names);
+			ev_loop_destroy(main_loop);
+			log_info("stopped");
+			return status;
+		}
+	}
 	router_init(main_loop, main_conf, main_keys.nkeys ? &main_keys : NULL,
 	    main_auth);
 	main_npools = main_conf->cf_nplugins;
@@ -512,6 +536,7 @@ main(int argc, char *argv[])
 	free(main_pools);
 	main_retired_reap(1);
 	free(main_names);
+	front_free();
 	http_shutdown();
 	metrics_free();
 	rid_keys_clear(&main_keys);

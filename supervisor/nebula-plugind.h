@@ -20,6 +20,7 @@
 #define NP_DEFAULT_LISTEN	"127.0.0.1:8000"
 #define NP_MAX_URL_BYTES	8192
 #define NP_READY_RESET_SECS	10.0	/* ready this long resets backoff */
+#define NP_MAX_FRONTS		64	/* front_processes */
 
 /* config.c */
 struct limits_conf {
@@ -90,6 +91,7 @@ struct config {
 	char			 *cf_tls_ca;
 	double			  cf_drain_delay;	/* 0 */
 	int			  cf_access_log;	/* 1 */
+	int			  cf_front_processes;	/* 1 */
 	struct limits_conf	  cf_limits;
 	struct plugin_conf	 *cf_plugins;
 	size_t			  cf_nplugins;
@@ -169,6 +171,9 @@ struct http_request {
 };
 int	 http_init(struct ev_loop *, const struct limits_conf *);
 int	 http_listen(const char *, char *, size_t);
+void	 http_set_reuseport(int);
+char	**http_listen_names(void);
+void	 http_close_listeners(void);
 void	 http_set_limits(const struct limits_conf *);
 void	 http_stop_accepting(void);
 size_t	 http_requests_pending(void);
@@ -293,6 +298,10 @@ void	 router_json(struct http_request *, int, json_t *, const char *);
 void	 router_method_not_allowed(struct http_request *, const char *);
 void	 router_unavailable(struct http_request *, const char *);
 int	 router_split(char *, char **, int);
+
+/* front.c: front_processes > 1 */
+int	 front_start(struct ev_loop *, int, int *);
+void	 front_free(void);
 
 /* agent.c: Flyte's agent routes, /api/v1/... */
 void	 agent_dispatch(struct http_request *, const char *);
