@@ -57,6 +57,12 @@ def med(rs, key):
     return statistics.median(r[key] for r in rs) if rs else float("nan")
 
 
+def spread(rs):
+    if not rs:
+        return "-"
+    return "%.0f-%.0f" % (min(r["rps"] for r in rs), max(r["rps"] for r in rs))
+
+
 def ratio(a, b):
     return "%.2f" % (a / b) if b and b == b and a == a else "-"
 
@@ -87,7 +93,8 @@ def main():
     w("")
     w("## Machine and versions")
     w("")
-    for k in ("cpus", "model", "kernel", "os", "daemon", "nginx", "wrk",
+    for k in ("cpus", "model", "kernel", "os", "daemon", "source", "cflags",
+              "nginx", "wrk",
               "python", "fastapi", "settings", "load"):
         w("- %s: %s" % (k if k != "load" else "load average at start",
                         machine.get(k, "?")))
@@ -110,16 +117,19 @@ def main():
     for script, c, title in WORKLOADS:
         w("### %s" % title)
         w("")
-        w("| server | req/s | p50 ms | p99 ms | CPU s/10k req | RSS idle MB "
-          "| RSS load MB | x nginx | x peer | errors |")
-        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        w("| server | req/s | (rounds' range) | p50 ms | p99 ms | "
+          "CPU s/10k req | RSS idle MB | RSS load MB | x nginx | x peer | "
+          "errors |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         base = {s: med(runs(raw, "%s:%s" % (s, script), c), "rps")
                 for s in SERVERS}
         for s in SERVERS:
             rs = runs(raw, "%s:%s" % (s, script), c)
             table[(s, script, c)] = rs
-            w("| %s | %.0f | %.3f | %.3f | %.3f | %.1f | %.1f | %s | %s | %d |" % (
-                NAMES[s], med(rs, "rps"), med(rs, "p50"), med(rs, "p99"),
+            w("| %s | %.0f | %s | %.3f | %.3f | %.3f | %.1f | %.1f | %s | %s "
+              "| %d |" % (
+                NAMES[s], med(rs, "rps"), spread(rs), med(rs, "p50"),
+                med(rs, "p99"),
                 med(rs, "cpu"), idle.get(s, (0, 0))[0], med(rs, "rss"),
                 ratio(base[s], base["nginx"]),
                 ratio(base[s], base["peer_nodelay"]),
@@ -127,7 +137,8 @@ def main():
         w("")
 
     scale = [r for r in raw if r[0].startswith(
-        ("instances:", "concurrency:", "access_log_off:"))]
+        ("instances:", "concurrency:", "access_log_off:",
+         "front_processes:"))]
     if scale or conns:
         w("## Scale")
         w("")
@@ -137,7 +148,9 @@ def main():
         w("| setting | req/s | p50 ms | p99 ms | CPU s/10k req | errors |")
         w("|---|---:|---:|---:|---:|---:|")
         for label in ("instances:1", "instances:2", "instances:4",
-                      "access_log_off:1", "concurrency:1", "concurrency:16", "concurrency:64"):
+                      "access_log_off:1", "front_processes:1",
+                      "front_processes:2", "front_processes:4",
+                      "concurrency:1", "concurrency:16", "concurrency:64"):
             rs = runs(raw, label, "64")
             if not rs:
                 continue
@@ -206,8 +219,17 @@ def main():
             per = (int(r[3]) - int(r[2])) / int(r[1])
             goals.append(("under 4 KB per idle keep-alive connection",
                           "%.2f kB" % per, per < 4))
-    goals.append(("`front_processes: N` scales beyond one core",
-                  "option not implemented", False))
+    fr = [med(runs(raw, "front_processes:%d" % n, "64"), "rps")
+          for n in (1, 2, 4)]
+    if fr[0] == fr[0]:
+        goals.append(("`front_processes: N` grows throughput where cores "
+                      "allow (%s cpus, wrk on the same machine)" %
+                      machine.get("cpus", "?"),
+                      "1: %.0f, 2: %.0f, 4: %.0f req/s" % tuple(fr),
+                      fr[1] > fr[0] * 1.1))
+    else:
+        goals.append(("`front_processes: N` scales beyond one core",
+                      "not measured (option not in this daemon)", False))
     w("| goal | measured | met |")
     w("|---|---|---|")
     for g, m, ok in goals:

@@ -350,6 +350,34 @@ EOF
 	done
 }
 
+# scale_fronts: create at 64 with front_processes 1, 2, 4 (each front has
+# its own loop and its own echo worker).
+scale_fronts() {
+	local n port=$((PORT + 13)) cfg p
+
+	for n in 1 2 4; do
+		cfg=$SCRATCH/fronts$n.yaml
+		cat >"$cfg" <<EOF
+listen: 127.0.0.1:$port
+front_processes: $n
+plugins:
+  - name: echo
+    command: [$BUILDDIR/plugins/echo/nebula-echo]
+    task_types: [{type: echo, versions: [v1]}]
+EOF
+		if ! "$DAEMON" -t -c "$cfg" >/dev/null 2>&1; then
+			log "front_processes not supported by this daemon"
+			return 0
+		fi
+		start_daemon "fronts$n" "$port" "$cfg" || return 1
+		sleep 1		# every front ready, not just the one that answered
+		p=PID_fronts$n
+		measure "front_processes:$n" "${!p}" create 64 \
+		    "http://127.0.0.1:$port/plugins/v1/echo/v1" || return 1
+		stop "${!p}"
+	done
+}
+
 # scale_concurrency: a worker that answers 20 ms late, concurrency 1/16/64.
 scale_concurrency() {
 	local c port=$((PORT + 11)) cfg p
@@ -440,11 +468,19 @@ machine() {
 	printf 'os\t%s\n' "$(. /etc/os-release 2>/dev/null &&
 	    echo "$PRETTY_NAME")"
 	printf 'daemon\t%s\n' "$("$DAEMON" -V 2>&1 | head -n 1)"
+	printf 'source\t%s\n' "$(git -C "$SRCDIR" describe --always --dirty \
+	    2>/dev/null || echo 'not a git tree')"
+	printf 'cflags\t%s\n' "$(sed -n "s/^CFLAGS = //p" "$BUILDDIR/Makefile" \
+	    2>/dev/null)"
 	printf 'nginx\t%s\n' "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
 	printf 'wrk\t%s\n' "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
 	printf 'python\t%s\n' "$("$PYTHON" -V 2>&1)"
-	printf 'fastapi\t%s\n' "$("$PYTHON" -c \
-	    'import fastapi, uvicorn, h11; print("fastapi", fastapi.__version__, "uvicorn", uvicorn.__version__, "h11", h11.__version__)' 2>&1)"
+	printf 'fastapi\t%s\n' "$("$PYTHON" -c '
+import importlib.util as u
+import fastapi, uvicorn, h11
+print("fastapi", fastapi.__version__, "uvicorn", uvicorn.__version__,
+      "h11", h11.__version__, "uvloop", "yes" if u.find_spec("uvloop") else "no",
+      "httptools", "yes" if u.find_spec("httptools") else "no")' 2>&1)"
 	printf 'settings\tBENCH_SECONDS=%s BENCH_ROUNDS=%s BENCH_NGINX_WORKERS=%s BENCH_WRK_THREADS=%s\n' \
 	    "$SECONDS_PER_RUN" "$ROUNDS" "$NGINX_WORKERS" "$WRK_THREADS"
 	printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -469,6 +505,7 @@ main() {
 	compare || exit 1
 	if [ "$SCALE" = 1 ]; then
 		scale_instances || exit 1
+		scale_fronts || exit 1
 		scale_concurrency || exit 1
 		scale_conns || exit 1
 	fi

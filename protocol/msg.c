@@ -63,20 +63,23 @@ msg_decode(const char *line, size_t len, char *err, size_t errlen)
 	return v;
 }
 
-/* Appends the object as one compact line ending in '\n'. */
+static int
+msg_dump_cb(const char *data, size_t len, void *arg)
+{
+	return buf_append(arg, data, len);
+}
+
+/* Appends the object as one compact line ending in '\n', in one pass. */
 int
 msg_encode(struct buf *b, json_t *obj)
 {
-	size_t	 need;
+	size_t	 keep = buf_pending(b);
 
-	need = json_dumpb(obj, NULL, 0, JSON_COMPACT);
-	if (need == 0 || buf_reserve(b, need + 1) == -1)
+	if (json_dump_callback(obj, msg_dump_cb, b, JSON_COMPACT) == -1 ||
+	    buf_append(b, "\n", 1) == -1) {
+		b->buf_len = b->buf_off + keep;	/* drop the partial line */
 		return -1;
-	if (json_dumpb(obj, b->buf_data + b->buf_len, need, JSON_COMPACT) !=
-	    need)
-		return -1;
-	b->buf_len += need;
-	b->buf_data[b->buf_len++] = '\n';
+	}
 	return 0;
 }
 

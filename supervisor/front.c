@@ -130,6 +130,7 @@ front_spawn(struct front *f)
 {
 	pid_t	 pid;
 
+	log_flush();	/* or the child would write the buffered lines again */
 	if ((pid = fork()) == -1) {
 		log_warn("front %d: fork", f->f_index);
 		ev_timer_set(&f->f_restart, f->f_backoff, 0.);

@@ -82,6 +82,8 @@ TAILQ_HEAD(http_reqs, http_req);
 
 struct http_conn {
 	TAILQ_ENTRY(http_conn)	 hc_entry;
+	TAILQ_ENTRY(http_conn)	 hc_dentry;	/* in http.dirty */
+	int			 hc_dirty;
 	int			 hc_fd;
 	ev_io			 hc_rio;
 	ev_io			 hc_wio;
@@ -134,6 +136,8 @@ static struct {
 	struct limits_conf	 limits;
 	struct http_listeners	 listeners;
 	struct http_conns	 conns;
+	struct http_conns	 dirty;		/* output to write this turn */
+	ev_prepare		 flush;
 	size_t			 nconns;
 	size_t			 pending;	/* dispatched, unanswered */
 	int			 accept_paused;
@@ -158,6 +162,7 @@ static int	 http_on_body(http_parser *, const char *, size_t);
 static int	 http_on_message_complete(http_parser *);
 static void	 http_conn_close(struct http_conn *);
 static void	 http_conn_flush(struct http_conn *);
+static void	 http_conn_write(struct http_conn *);
 static void	 http_accept_resume(void);
 
 static const http_parser_settings http_settings = {
@@ -498,10 +503,32 @@ http_conn_flush(struct http_conn *c)
 		}
 		break;
 	}
+	/*
+	 * Written before the loop next waits, with every other answer of
+	 * this turn: no write watcher, no extra wake-up, unless the socket
+	 * is full.
+	 */
 	if ((buf_pending(&c->hc_out) > 0 || c->hc_broken) &&
-	    !ev_is_active(&c->hc_wio))
-		ev_io_start(http.loop, &c->hc_wio);
+	    !ev_is_active(&c->hc_wio) && !c->hc_dirty) {
+		c->hc_dirty = 1;
+		TAILQ_INSERT_TAIL(&http.dirty, c, hc_dentry);
+	}
 	http_conn_update_read(c);
+}
+
+static void
+http_flush_cb(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+	struct http_conn	*c;
+
+	(void)loop;
+	(void)p;
+	(void)revents;
+	while ((c = TAILQ_FIRST(&http.dirty)) != NULL) {
+		TAILQ_REMOVE(&http.dirty, c, hc_dentry);
+		c->hc_dirty = 0;
+		http_conn_write(c);
+	}
 }
 
 /* Arms the connection's one timer for what it is waiting for now. */
@@ -956,8 +983,6 @@ http_io_write(struct http_conn *c, const void *buf, size_t len)
 	return n;
 }
 
-static void http_conn_write(struct http_conn *);
-
 static void
 http_conn_read(struct http_conn *c)
 {
@@ -1031,6 +1056,8 @@ http_conn_write(struct http_conn *c)
 	}
 	if (buf_pending(b) == 0 && !c->hc_rwant_w)
 		ev_io_stop(http.loop, &c->hc_wio);
+	else if (buf_pending(b) > 0 && !ev_is_active(&c->hc_wio))
+		ev_io_start(http.loop, &c->hc_wio);	/* the socket is full */
 	if (progress)
 		c->hc_wseq++;	/* output moved: the write timer restarts */
 	http_conn_check(c);
@@ -1084,6 +1111,10 @@ http_conn_close(struct http_conn *c)
 	struct http_req	*r;
 
 	c->hc_dying = 1;
+	if (c->hc_dirty) {
+		TAILQ_REMOVE(&http.dirty, c, hc_dentry);
+		c->hc_dirty = 0;
+	}
 	ev_io_stop(http.loop, &c->hc_rio);
 	ev_io_stop(http.loop, &c->hc_wio);
 	ev_timer_stop(http.loop, &c->hc_timer);
@@ -1437,6 +1468,10 @@ http_init(struct ev_loop *loop, const struct limits_conf *limits)
 	http.loop = loop;
 	TAILQ_INIT(&http.listeners);
 	TAILQ_INIT(&http.conns);
+	TAILQ_INIT(&http.dirty);
+	ev_prepare_init(&http.flush, http_flush_cb);
+	ev_prepare_start(loop, &http.flush);
+	ev_unref(loop);		/* pending output alone keeps nothing alive */
 	http.nconns = http.pending = 0;
 	http.accept_paused = http.draining = 0;
 	ev_init(&http.retry, http_retry_cb);
@@ -1516,5 +1551,7 @@ http_shutdown(void)
 		free(http.spare[http.nspare]);
 	}
 	ev_timer_stop(http.loop, &http.retry);
+	ev_ref(http.loop);
+	ev_prepare_stop(http.loop, &http.flush);
 	http.loop = NULL;
 }

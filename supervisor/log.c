@@ -17,10 +17,24 @@ static int	 log_level = LOG_LEVEL_INFO;
 static int	 log_access_on = 1;
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
+/*
+ * stderr is fully buffered and flushed once per loop iteration (see
+ * log_flush), so a busy daemon writes its log in one syscall per
+ * iteration, not one per line.
+ */
 void
 log_init(int level)
 {
+	static char	 buf[65536];
+
 	log_level = level;
+	setvbuf(stderr, buf, _IOFBF, sizeof(buf));
+}
+
+void
+log_flush(void)
+{
+	fflush(stderr);
 }
 
 void

@@ -34,6 +34,7 @@ static ev_signal	  main_sigterm, main_sigint, main_sighup;
 static char		**main_names;		/* -p */
 static size_t		  main_nnames;
 static ev_timer		  main_retire_timer;
+static ev_prepare	  main_log_prepare;
 
 /* Pools a reload removed or replaced, draining, with the old configuration. */
 struct main_retired {
@@ -356,6 +357,16 @@ fail:
 	config_free(cf);
 }
 
+/* Before the loop waits: the lines of this iteration, in one write. */
+static void
+main_log_cb(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+	(void)loop;
+	(void)p;
+	(void)revents;
+	log_flush();
+}
+
 static void
 main_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
@@ -475,6 +486,9 @@ main(int argc, char *argv[])
 	log_set_access(main_conf->cf_access_log);
 	signal(SIGPIPE, SIG_IGN);
 	main_loop = ev_default_loop(EVFLAG_AUTO);
+	ev_prepare_init(&main_log_prepare, main_log_cb);
+	ev_prepare_start(main_loop, &main_log_prepare);
+	ev_unref(main_loop);	/* the log alone keeps nothing running */
 	if (http_init(main_loop, &main_conf->cf_limits) == -1)
 		fatalx("cannot set up the HTTP front");
 	tls_ctx_set(main_tls);
@@ -500,6 +514,8 @@ main(int argc, char *argv[])
 			tls_ctx_set(NULL);
 			config_free(main_conf);
 			free(main_names);
+			ev_ref(main_loop);
+			ev_prepare_stop(main_loop, &main_log_prepare);
 			ev_loop_destroy(main_loop);
 			log_info("stopped");
 			return status;
@@ -546,6 +562,8 @@ main(int argc, char *argv[])
 	ev_signal_stop(main_loop, &main_sigterm);
 	ev_signal_stop(main_loop, &main_sigint);
 	ev_signal_stop(main_loop, &main_sighup);
+	ev_ref(main_loop);
+	ev_prepare_stop(main_loop, &main_log_prepare);
 	ev_loop_destroy(main_loop);
 	log_info("stopped");
 	return 0;

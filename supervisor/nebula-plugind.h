@@ -141,6 +141,7 @@ int	 tls_pending(void *);
 #define LOG_LEVEL_DEBUG	3
 void	 log_init(int);
 void	 log_set_access(int);
+void	 log_flush(void);
 void	 log_emit(int, const char *, pid_t, const char *, const char *, ...)
 	    __attribute__((format(printf, 5, 6)));
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

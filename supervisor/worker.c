@@ -875,6 +875,7 @@ worker_start(struct worker *w)
 	fds[0] = in[0];
 	fds[1] = out[1];
 	fds[2] = errp[1];
+	log_flush();
 	if ((pid = fork()) == -1) {
 		snprintf(err, sizeof(err), "fork: %s", strerror(errno));
 		goto fail;

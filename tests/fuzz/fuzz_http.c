@@ -190,18 +190,33 @@ fuzz_setup(uint8_t mode)
 	router_set_draining((mode & MODE_DRAIN) != 0);
 }
 
+/*
+ * Connects a client.  Millions of short connections can run into a port
+ * still in TIME_WAIT on the daemon's side: the machine's limits, not the
+ * daemon's, so a failed connect is tried again a while before giving up.
+ */
 static int
 fuzz_connect(void)
 {
-	int	 fd;
+	int	 fd, i, saved = 0;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fuzz_die("socket");
-	if (connect(fd, (struct sockaddr *)&fz.addr, sizeof(fz.addr)) == -1)
-		fuzz_die("connect");
-	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
-		fuzz_die("fcntl");
-	return fd;
+	for (i = 0; i < 2000; i++) {
+		if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			fuzz_die("socket");
+		if (connect(fd, (struct sockaddr *)&fz.addr,
+		    sizeof(fz.addr)) == 0) {
+			if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
+				fuzz_die("fcntl");
+			return fd;
+		}
+		saved = errno;
+		close(fd);
+		ev_run(fz.loop, EVRUN_NOWAIT);
+		usleep(1000);
+	}
+	fprintf(stderr, "fuzz_http: connect: %s\n", strerror(saved));
+	abort();
 }
 
 /* How much the client writes next. */
