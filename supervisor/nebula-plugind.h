@@ -230,7 +230,7 @@ const char	*pool_name(const struct pool *);
 const struct plugin_conf *pool_conf(const struct pool *);
 void		 pool_stats(struct pool *, struct pool_stats *);
 struct pool_call *pool_call(struct pool *, enum pool_op, json_t *,
-		    pool_done_cb *, void *);
+		    const char *, size_t, pool_done_cb *, void *);
 void		 pool_call_cancel(struct pool_call *);
 void		 pool_fail_queued(struct pool *, int, const char *,
 		    const char *);
@@ -256,7 +256,7 @@ int		 worker_free_slots(const struct worker *);
 int		 worker_in_flight(const struct worker *);
 pid_t		 worker_pid(const struct worker *);
 int		 worker_send(struct worker *, struct pool_call *, json_t *,
-		    uint64_t *);
+		    const char *, size_t, uint64_t *);
 void		 worker_forget(struct worker *, struct pool_call *);
 double		 worker_backoff_left(const struct worker *);
 /* worker.c calls these in pool.c */

@@ -21,6 +21,8 @@ struct pool_call {
 	struct worker		*c_worker;	/* once sent */
 	enum pool_op		 c_op;
 	json_t			*c_req;
+	const char		*c_raw;		/* body to splice (borrowed) */
+	size_t			 c_rawlen;
 	ev_timer		 c_timer;
 	ev_tstamp		 c_deadline;
 	pool_done_cb		*c_cb;
@@ -372,7 +374,7 @@ pool_dispatch(struct pool *p, struct pool_call *c, struct worker *w)
 		left = 0;
 	json_object_set_new(c->c_req, "deadline_ms",
 	    json_integer((json_int_t)(left * 1000)));
-	if (worker_send(w, c, c->c_req, &id) == -1) {
+	if (worker_send(w, c, c->c_req, c->c_raw, c->c_rawlen, &id) == -1) {
 		pool_call_error(c, 500, "INTERNAL", "cannot encode the request",
 		    0);
 		return -1;
@@ -382,6 +384,7 @@ pool_dispatch(struct pool *p, struct pool_call *c, struct worker *w)
 	/* The line is written; the request is no longer needed. */
 	json_decref(c->c_req);
 	c->c_req = NULL;
+	c->c_raw = NULL;
 	return 0;
 }
 
@@ -417,11 +420,14 @@ pool_op_timeout(const struct plugin_conf *pc, enum pool_op op)
 
 /*
  * Submits a request (the JSON object is taken) and calls cb once with the
- * outcome.  Immediate refusals (503, 429) call cb before this returns NULL.
+ * outcome.  raw, when not NULL, is a JSON object whose members go on the
+ * worker's line after req's, copied as they are: it is borrowed, and must
+ * stay valid until the call is answered or cancelled.  Immediate refusals
+ * (503, 429) call cb before this returns NULL.
  */
 struct pool_call *
-pool_call(struct pool *p, enum pool_op op, json_t *req, pool_done_cb *cb,
-    void *arg)
+pool_call(struct pool *p, enum pool_op op, json_t *req, const char *raw,
+    size_t rawlen, pool_done_cb *cb, void *arg)
 {
 	struct pool_call	*c;
 	struct worker		*w;
@@ -440,6 +446,8 @@ pool_call(struct pool *p, enum pool_op op, json_t *req, pool_done_cb *cb,
 	c->c_pool = p;
 	c->c_op = op;
 	c->c_req = req;
+	c->c_raw = raw;
+	c->c_rawlen = rawlen;
 	c->c_cb = cb;
 	c->c_arg = arg;
 	timeout = pool_op_timeout(p->p_conf, op);

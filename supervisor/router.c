@@ -325,7 +325,7 @@ router_worker_request(struct http_request *req, json_t *base, enum pool_op op,
 
 static void
 router_call(struct http_request *req, struct pool *pool, enum pool_op op,
-    const char *type, const char *version, json_t *wreq,
+    const char *type, const char *version, json_t *wreq, const char *raw,
     enum router_shape shape)
 {
 	struct route_call	*rc;
@@ -348,9 +348,26 @@ router_call(struct http_request *req, struct pool *pool, enum pool_op op,
 	rc->rc_shape = shape;
 	req->req_router = rc;
 	/* NULL when it answered at once, through router_done (rc is gone). */
-	call = pool_call(pool, op, wreq, router_done, rc);
+	call = pool_call(pool, op, wreq, raw, raw ? req->req_body_len : 0,
+	    router_done, rc);
 	if (call != NULL)
 		rc->rc_call = call;
+}
+
+/* Does the body use a name the daemon puts on the worker's line? */
+static int
+router_reserved(json_t *body)
+{
+	static const char *const names[] = {
+		"id", "op", "task_type", "version", "request_id",
+		"traceparent", "deadline_ms", NULL
+	};
+	size_t	 i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (json_object_get(body, names[i]) != NULL)
+			return 1;
+	return 0;
 }
 
 /* Parses the request body as a JSON object; NULL after answering 400. */
@@ -401,9 +418,21 @@ router_create(struct http_request *req, const char *type,
 		http_respond_error(req, 404, "NOT_FOUND", msg, NULL);
 		return;
 	}
+	/*
+	 * The body the client sent goes to the worker as it is, after our
+	 * own fields, unless it carries one of their names (then it is
+	 * re-encoded with ours winning) or was reshaped (Flyte's names).
+	 */
+	if (shape == ROUTER_SHAPE_NATIVE && !router_reserved(body)) {
+		json_decref(body);
+		router_call(req, pool, POOL_OP_CREATE, type, version,
+		    router_worker_request(req, NULL, POOL_OP_CREATE, type,
+		    version), req->req_body, shape);
+		return;
+	}
 	router_call(req, pool, POOL_OP_CREATE, type, version,
 	    router_worker_request(req, body, POOL_OP_CREATE, type, version),
-	    shape);
+	    NULL, shape);
 }
 
 /*
@@ -451,7 +480,7 @@ router_resource(struct http_request *req, enum pool_op op, const char *type,
 	}
 	wreq = router_worker_request(req, NULL, op, type, version);
 	json_object_set(wreq, "resource_meta", rid.rid_meta);
-	router_call(req, pool, op, type, version, wreq, shape);
+	router_call(req, pool, op, type, version, wreq, NULL, shape);
 	rid_clear(&rid);
 }
 

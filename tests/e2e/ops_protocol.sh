@@ -43,5 +43,21 @@ req GET "/plugins/v1/testworker/v1/$rid"
 BODY=$(sed -n 2p "$rec")
 expect "get carries the resource_meta" record "$(jget .resource_meta.action)"
 check "get has no traceparent when the request had none" test "$(jget .traceparent)" = null
+
+# the body is passed through as sent: pretty-printed bodies still make one
+# line, and a body using the daemon's own field names cannot override them
+printf '{\n  "task_template": {"type": "testworker",\r\n  "custom": {"action": "record"}},\n  "inputs": {"s": "a\\nb"}\n}\n' >"$E2E_TMP/pretty"
+STATUS=$(curl -s -o "$E2E_TMP/body" -w '%{http_code}' -X PUT --data-binary @"$E2E_TMP/pretty" \
+    "$URL/plugins/v1/testworker/v1")
+expect "a multi-line body is served" 200 "$STATUS"
+BODY=$(sed -n 3p "$rec")
+expect "it reached the worker on one line, its strings intact" '"a\\nb"' "$(jget '.inputs.s | tojson')"
+req PUT /plugins/v1/testworker/v1 '{"task_template":{"type":"testworker","custom":{"action":"record"}},"op":"delete","id":424242,"task_type":"evil","request_id":"forged"}'
+expect "a body with the daemon's field names is served" 200 "$STATUS"
+BODY=$(sed -n 4p "$rec")
+expect "the daemon's op wins" create "$(jget .op)"
+expect "the daemon's task_type wins" testworker "$(jget .task_type)"
+check "the daemon's id wins" test "$(jget .id)" != 424242
+check "the daemon's request_id wins" test "$(jget .request_id)" != forged
 stop_daemon
 finish
