@@ -51,7 +51,7 @@ STATUS=$(curl -s -o "$E2E_TMP/body" -w '%{http_code}' -X PUT --data-binary @"$E2
     "$URL/plugins/v1/testworker/v1")
 expect "a multi-line body is served" 200 "$STATUS"
 BODY=$(sed -n 3p "$rec")
-expect "it reached the worker on one line, its strings intact" '"a\\nb"' "$(jget '.inputs.s | tojson')"
+expect "it reached the worker on one line, its strings intact" '"a\nb"' "$(jget '.inputs.s | tojson')"
 req PUT /plugins/v1/testworker/v1 '{"task_template":{"type":"testworker","custom":{"action":"record"}},"op":"delete","id":424242,"task_type":"evil","request_id":"forged"}'
 expect "a body with the daemon's field names is served" 200 "$STATUS"
 BODY=$(sed -n 4p "$rec")
