@@ -135,6 +135,9 @@ native() {
 	    'BEGIN { if (n) printf "CPU per request: daemon %.1f us, echo " \
 		"worker %.1f us (together %.3f s per 10,000).\n",
 		d / t / n * 1e6, w / t / n * 1e6, (d + w) / t / n * 1e4 }'
+	echo "perf is attached during this run (syscall tracepoints, sampling),"
+	echo "which inflates these CPU figures; the side-by-side table has the"
+	echo "clean ones."
 	echo
 	if [ "$statok" = 1 ] && [ "$n" -gt 0 ]; then
 		echo "System calls per request (perf stat, syscall tracepoints;"
@@ -170,8 +173,9 @@ native() {
 
 # shorten: shorter paths in callgrind_annotate's lines.
 shorten() {
-	sed -e 's|/usr/lib/x86_64-linux-gnu/||g' -e 's|\./[a-z]*/\./[^:]*/||' \
-	    -e 's|[^ ]*/\(supervisor\|protocol\|plugins\)/|\1/|g'
+	sed -e 's#/usr/lib/x86_64-linux-gnu/##g' \
+	    -e 's#\./[a-z-]*/\./[^: ]*/##' -e 's#\./[^: ]*/##' \
+	    -e 's#[^ []*/\(supervisor\|protocol\|plugins\|bench\)/#\1/#g'
 }
 
 # callgrind_top FILE: top functions, exclusive and inclusive.
