@@ -79,20 +79,37 @@ log_kv(struct buf *b, const char *key, const char *val)
 	buf_append(b, "\"", 1);
 }
 
+/* The time as logged, formatted once a second. */
+static const char *
+log_time(void)
+{
+	static char	 when[64];
+	static time_t	 when_sec = -1;
+	struct timespec	 ts;
+	struct tm	 tm;
+	size_t		 n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != when_sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof(when) - 6, "%Y-%m-%dT%H:%M:%S", &tm);
+		when_sec = ts.tv_sec;
+	}
+	n = strlen(when);
+	if (n > 19)
+		n = 19;
+	snprintf(when + n, sizeof(when) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	return when;
+}
+
 static void
 log_line(int level, const char *plugin, pid_t pid, const char *reqid,
     const char *extra, const char *msg)
 {
-	struct buf	 b = { 0 };
-	struct timespec	 ts;
-	struct tm	 tm;
-	char		 when[64];
+	static struct buf	 b;	/* reused: no allocation per line */
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_printf(&b, "time=%s.%03ldZ level=%s", when, ts.tv_nsec / 1000000,
-	    log_names[level]);
+	buf_reset(&b);
+	buf_printf(&b, "time=%s level=%s", log_time(), log_names[level]);
 	if (plugin != NULL)
 		log_kv(&b, "plugin", plugin);
 	if (pid > 0)
@@ -104,8 +121,7 @@ log_line(int level, const char *plugin, pid_t pid, const char *reqid,
 	log_kv(&b, "msg", msg);
 	buf_append(&b, "\n", 1);
 	if (b.buf_data != NULL)
-		fwrite(b.buf_data, 1, b.buf_len, stderr);
-	buf_release(&b);
+		fwrite(b.buf_data + b.buf_off, 1, buf_pending(&b), stderr);
 }
 
 static void
@@ -191,15 +207,17 @@ void
 log_access(const char *method, const char *path, const char *reqid,
     int status, size_t bytes, double seconds)
 {
-	struct buf	 b = { 0 };
+	static struct buf	 b;	/* reused: no allocation per request */
 
 	if (!log_access_on || log_level < LOG_LEVEL_INFO)
 		return;
+	buf_reset(&b);
 	buf_printf(&b, "method=%s", method);
 	log_kv(&b, "path", path);
 	buf_printf(&b, " status=%d bytes=%zu duration_ms=%.3f", status, bytes,
 	    seconds * 1000.0);
+	buf_append(&b, "", 1);
 	if (b.buf_data != NULL)
-		log_line(LOG_LEVEL_INFO, NULL, 0, reqid, b.buf_data, "access");
-	buf_release(&b);
+		log_line(LOG_LEVEL_INFO, NULL, 0, reqid, b.buf_data + b.buf_off,
+		    "access");
 }

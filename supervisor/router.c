@@ -244,6 +244,22 @@ router_call_free(struct route_call *rc)
 	free(rc);
 }
 
+/* {"resource_id": "..."} (or Flyte's resource_meta), written directly. */
+static void
+router_id_answer(struct http_request *req, enum router_shape shape,
+    const char *rid)
+{
+	static struct buf b;	/* reused; http_respond copies the body */
+
+	buf_reset(&b);
+	if (buf_printf(&b, "{\"%s\":\"%s\"}", shape == ROUTER_SHAPE_FLYTE ?
+	    "resource_meta" : "resource_id", rid) == -1) {
+		http_respond_error(req, 500, "INTERNAL", "out of memory", NULL);
+		return;
+	}
+	http_respond(req, 200, NULL, b.buf_data, b.buf_len);
+}
+
 /* The plugin's answer, shaped for the client. */
 static void
 router_done(void *arg, const struct pool_result *res)
@@ -253,6 +269,7 @@ router_done(void *arg, const struct pool_result *res)
 	json_t			*body, *meta, *rsc;
 	char			*rid, hdr[64];
 	size_t			 maxlen;
+	enum router_shape	 shape;
 
 	rc->rc_call = NULL;
 	metrics_observe(pool_name(rc->rc_pool), rc->rc_op, res->res_status,
@@ -284,12 +301,19 @@ router_done(void *arg, const struct pool_result *res)
 			    "in a URL", NULL);
 			return;
 		}
+		rsc = json_object_get(res->res_response, "resource");
+		shape = rc->rc_shape;
+		if (rsc == NULL) {
+			/* The common answer; an id is base64url: no escaping. */
+			router_call_free(rc);
+			router_id_answer(req, shape, rid);
+			free(rid);
+			return;
+		}
 		body = json_pack("{s:s}", rc->rc_shape == ROUTER_SHAPE_FLYTE ?
 		    "resource_meta" : "resource_id", rid);
 		free(rid);
-		if ((rsc = json_object_get(res->res_response, "resource")) !=
-		    NULL)
-			json_object_set(body, "resource", rsc);
+		json_object_set(body, "resource", rsc);
 		break;
 	case POOL_OP_GET:
 		body = json_incref(json_object_get(res->res_response,
