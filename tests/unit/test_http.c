@@ -51,6 +51,8 @@ struct client {
 	size_t	 len;
 	size_t	 cap;
 	int	 eof;
+	size_t	 nresp;		/* complete responses counted so far */
+	size_t	 resp_off;	/* where the next one starts */
 };
 
 struct resp {
@@ -400,15 +402,30 @@ resp_get(struct client *c, size_t want, struct resp *r)
 	}
 }
 
+/* Counts complete responses, resuming where the last count stopped. */
 static size_t
 resp_count(struct client *c)
 {
-	struct resp	 r;
-	size_t		 n = 0;
+	const char	*end, *cl;
+	size_t		 hlen, clen;
 
-	while (resp_get(c, n, &r))
-		n++;
-	return n;
+	while (c->data != NULL && c->resp_off < c->len) {
+		end = memmem(c->data + c->resp_off, c->len - c->resp_off,
+		    "\r\n\r\n", 4);
+		if (end == NULL)
+			break;
+		hlen = (size_t)(end - (c->data + c->resp_off)) + 4;
+		clen = 0;
+		cl = memmem(c->data + c->resp_off, hlen, "\r\nContent-Length: ",
+		    18);
+		if (cl != NULL)
+			clen = strtoul(cl + 18, NULL, 10);
+		if (c->resp_off + hlen + clen > c->len)
+			break;
+		c->resp_off += hlen + clen;
+		c->nresp++;
+	}
+	return c->nresp;
 }
 
 static void
