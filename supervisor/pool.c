@@ -315,7 +315,7 @@ pool_retry_after(const struct pool *p)
 void
 pool_stats(struct pool *p, struct pool_stats *st)
 {
-	int	 i, starting = 0, draining = 0;
+	int	 i, starting = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->ps_name = p->p_conf->pc_name;
@@ -331,8 +331,6 @@ pool_stats(struct pool *p, struct pool_stats *st)
 	for (i = 0; i < p->p_nworkers; i++) {
 		if (worker_state(p->p_workers[i]) == WORKER_STARTING)
 			starting++;
-		if (worker_state(p->p_workers[i]) == WORKER_DRAINING)
-			draining++;
 	}
 	if (p->p_stopping)
 		st->ps_state = "stopping";
@@ -342,7 +340,6 @@ pool_stats(struct pool *p, struct pool_stats *st)
 		st->ps_state = "starting";
 	else
 		st->ps_state = "backoff";
-	(void)draining;
 }
 
 static struct worker *

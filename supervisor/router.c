@@ -27,7 +27,6 @@ struct route_call {
 };
 
 static struct ev_loop	*router_loop;
-static struct config	*router_conf;
 static struct rid_keys	*router_keys;
 static struct auth	*router_auth;
 static struct pool	**router_pools;
@@ -39,7 +38,7 @@ router_init(struct ev_loop *loop, struct config *cf, struct rid_keys *keys,
     struct auth *auth)
 {
 	router_loop = loop;
-	router_conf = cf;
+	(void)cf;	/* routes come from the pools */
 	router_keys = keys;
 	router_auth = auth;
 	return 0;

@@ -75,7 +75,7 @@ static int		  worker_flush_on;
 
 static void	worker_fail(struct worker *, const char *);
 static void	worker_read_out(struct worker *);
-static void	worker_read_err(struct worker *, int);
+static void	worker_read_err(struct worker *);
 static void	worker_kill(struct worker *, int);
 
 static const char *const worker_state_names[] = {
@@ -194,7 +194,7 @@ worker_err_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	(void)loop;
 	(void)revents;
-	worker_read_err(io->data, 0);
+	worker_read_err(io->data);
 }
 
 static void
@@ -215,13 +215,13 @@ worker_close_pipes(struct worker *w)
 	worker_close_fd(w, &w->w_in, &w->w_in_io);
 	worker_close_fd(w, &w->w_out, &w->w_out_io);
 	if (w->w_err != -1)
-		worker_read_err(w, 1);
+		worker_read_err(w);
 	worker_close_fd(w, &w->w_err, &w->w_err_io);
 }
 
 /* Logs what the worker wrote on stderr, a line at a time, tagged. */
 static void
-worker_read_err(struct worker *w, int final)
+worker_read_err(struct worker *w)
 {
 	char	*line;
 	size_t	 len;
@@ -246,7 +246,6 @@ worker_read_err(struct worker *w, int final)
 		}
 		break;
 	}
-	(void)final;
 }
 
 static struct worker_slot *
