@@ -100,8 +100,7 @@ agent_create(struct http_request *req)
 {
 	json_t		*body, *tmpl, *type, *tv;
 	struct pool	*pool;
-	char		 version[32], msg[256];
-	const char	*ver;
+	char		 version[32], name[128];
 
 	if ((body = router_body(req, "template")) == NULL)
 		return;
@@ -120,28 +119,27 @@ agent_create(struct http_request *req)
 		    "template.task_type_version must be an integer >= 0", NULL);
 		return;
 	}
+	snprintf(name, sizeof(name), "%s", json_string_value(type));
 	if (tv == NULL || json_integer_value(tv) == 0) {
-		if ((pool = router_find(json_string_value(type), NULL)) ==
-		    NULL) {
-			snprintf(msg, sizeof(msg), "no plugin serves task type "
-			    "%s", json_string_value(type));
-			json_decref(body);
-			http_respond_error(req, 404, "NOT_FOUND", msg, NULL);
-			return;
-		}
-		ver = agent_first_version(pool, json_string_value(type));
+		pool = router_find(name, NULL);
+		if (pool != NULL)
+			snprintf(version, sizeof(version), "%s",
+			    agent_first_version(pool, name));
 	} else {
 		snprintf(version, sizeof(version), "v%lld",
 		    (long long)json_integer_value(tv));
-		ver = version;
+		pool = router_find(name, version);
+	}
+	if (pool == NULL) {
+		json_decref(body);
+		router_not_found(req, name, tv != NULL &&
+		    json_integer_value(tv) > 0 ? version : NULL);
+		return;
 	}
 	/* The worker sees the native field name. */
 	json_object_set(body, "task_template", tmpl);
 	json_object_del(body, "template");
-	snprintf(msg, sizeof(msg), "%s", json_string_value(type));
-	if (ver != version)
-		snprintf(version, sizeof(version), "%s", ver);
-	router_create(req, msg, version, body, ROUTER_SHAPE_FLYTE);
+	router_create(req, pool, name, version, body, ROUTER_SHAPE_FLYTE);
 }
 
 static void

@@ -333,7 +333,7 @@ main_reload(void)
 	main_auth = auth;
 	main_tls = tls;
 	tls_ctx_set(main_tls);	/* new certificates for new connections */
-	router_init(main_loop, main_conf, main_keys.nkeys ? &main_keys : NULL,
+	router_init(main_loop, main_keys.nkeys ? &main_keys : NULL,
 	    main_auth);
 	router_set_pools(main_pools, main_npools);
 	http_set_limits(&main_conf->cf_limits);
@@ -393,6 +393,50 @@ main_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	ev_timer_start(main_loop, &main_timer);
 }
 
+/*
+ * Everything start-up reads besides the listeners: the configuration (file
+ * or built-in), the -p filter, resource_id keys, tokens, TLS files.
+ */
+static int
+main_load(const char *cfile, char *err, size_t errlen)
+{
+	if (cfile != NULL)
+		main_conf = config_load(cfile, err, errlen);
+	else
+		main_conf = config_parse(config_default_yaml,
+		    strlen(config_default_yaml), "(built-in configuration)",
+		    err, errlen);
+	if (main_conf == NULL || main_filter(main_conf, main_names,
+	    main_nnames, err, errlen) == -1)
+		return -1;
+	if (main_conf->cf_rid_key_file != NULL &&
+	    rid_keys_load(&main_keys, main_conf->cf_rid_key_file, err,
+	    errlen) == -1)
+		return -1;
+	if ((main_auth = auth_new(main_conf, err, errlen)) == NULL)
+		return -1;
+	main_tls = tls_ctx_new(main_conf, err, errlen);
+	if (main_tls == NULL && err[0] != '\0')
+		return -1;
+	tls_ctx_set(main_tls);		/* tls.c owns it from here */
+	return 0;
+}
+
+/* Frees what main_load() made (and what a reload replaced it with). */
+static void
+main_release(void)
+{
+	tls_ctx_set(NULL);
+	main_tls = NULL;
+	auth_free(main_auth);
+	main_auth = NULL;
+	rid_keys_clear(&main_keys);
+	config_free(main_conf);
+	main_conf = NULL;
+	free(main_names);
+	main_names = NULL;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -437,50 +481,14 @@ main(int argc, char *argv[])
 		main_usage(2);
 	}
 	log_init(level);
-	if (cfile != NULL)
-		main_conf = config_load(cfile, err, sizeof(err));
-	else
-		main_conf = config_parse(config_default_yaml,
-		    strlen(config_default_yaml), "(built-in configuration)",
-		    err, sizeof(err));
-	if (main_conf == NULL || main_filter(main_conf, main_names,
-	    main_nnames, err, sizeof(err)) == -1) {
+	if (main_load(cfile, err, sizeof(err)) == -1) {
 		fprintf(stderr, "nebula-plugind: %s\n", err);
-		config_free(main_conf);
-		free(main_names);
-		return 1;
-	}
-	if (main_conf->cf_rid_key_file != NULL &&
-	    rid_keys_load(&main_keys, main_conf->cf_rid_key_file, err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "nebula-plugind: resource_id_key_file: %s\n",
-		    err);
-		config_free(main_conf);
-		return 1;
-	}
-	if ((main_auth = auth_new(main_conf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "nebula-plugind: %s\n", err);
-		rid_keys_clear(&main_keys);
-		config_free(main_conf);
-		free(main_names);
-		return 1;
-	}
-	main_tls = tls_ctx_new(main_conf, err, sizeof(err));
-	if (main_tls == NULL && err[0] != '\0') {
-		fprintf(stderr, "nebula-plugind: %s\n", err);
-		auth_free(main_auth);
-		rid_keys_clear(&main_keys);
-		config_free(main_conf);
-		free(main_names);
+		main_release();
 		return 1;
 	}
 	if (check) {
-		tls_ctx_free(main_tls);
 		printf("ok\n");
-		auth_free(main_auth);
-		rid_keys_clear(&main_keys);
-		config_free(main_conf);
-		free(main_names);
+		main_release();
 		return 0;
 	}
 	log_set_access(main_conf->cf_access_log);
@@ -491,7 +499,6 @@ main(int argc, char *argv[])
 	ev_unref(main_loop);	/* the log alone keeps nothing running */
 	if (http_init(main_loop, &main_conf->cf_limits) == -1)
 		fatalx("cannot set up the HTTP front");
-	tls_ctx_set(main_tls);
 	http_set_reuseport(main_conf->cf_front_processes > 1);
 	if (listen != NULL) {
 		if (http_listen(listen, err, sizeof(err)) == -1)
@@ -509,11 +516,7 @@ main(int argc, char *argv[])
 			/* The supervisor: every front has stopped. */
 			front_free();
 			http_shutdown();
-			auth_free(main_auth);
-			rid_keys_clear(&main_keys);
-			tls_ctx_set(NULL);
-			config_free(main_conf);
-			free(main_names);
+			main_release();
 			ev_ref(main_loop);
 			ev_prepare_stop(main_loop, &main_log_prepare);
 			ev_loop_destroy(main_loop);
@@ -521,7 +524,7 @@ main(int argc, char *argv[])
 			return status;
 		}
 	}
-	router_init(main_loop, main_conf, main_keys.nkeys ? &main_keys : NULL,
+	router_init(main_loop, main_keys.nkeys ? &main_keys : NULL,
 	    main_auth);
 	main_npools = main_conf->cf_nplugins;
 	if ((main_pools = calloc(main_npools + 1, sizeof(*main_pools))) == NULL)
@@ -551,14 +554,10 @@ main(int argc, char *argv[])
 		pool_free(main_pools[i]);
 	free(main_pools);
 	main_retired_reap(1);
-	free(main_names);
 	front_free();
 	http_shutdown();
 	metrics_free();
-	rid_keys_clear(&main_keys);
-	auth_free(main_auth);
-	tls_ctx_set(NULL);
-	config_free(main_conf);
+	main_release();
 	ev_signal_stop(main_loop, &main_sigterm);
 	ev_signal_stop(main_loop, &main_sigint);
 	ev_signal_stop(main_loop, &main_sighup);

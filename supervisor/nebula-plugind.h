@@ -269,7 +269,6 @@ void		 pool_worker_idle(struct pool *, struct worker *);
 void		 pool_worker_changed(struct pool *, struct worker *);
 void		 pool_worker_exited(struct pool *, struct worker *, int,
 		    const char *);
-const struct plugin_conf *pool_plugin_conf(const struct pool *);
 const struct limits_conf *pool_limits(const struct pool *);
 struct ev_loop	*pool_loop(const struct pool *);
 
@@ -283,16 +282,16 @@ enum router_shape {
 	ROUTER_SHAPE_NATIVE,	/* /plugins/v1: resource_id, bare resource */
 	ROUTER_SHAPE_FLYTE	/* /api/v1: resource_meta, {"resource": } */
 };
-int	 router_init(struct ev_loop *, struct config *, struct rid_keys *,
-	    struct auth *);
+int	 router_init(struct ev_loop *, struct rid_keys *, struct auth *);
 int	 router_all_started(void);
 struct pool *router_find(const char *, const char *);
 struct pool *router_find_plugin(const char *);
 struct pool **router_pools_list(size_t *);
 json_t	*router_body(struct http_request *, const char *);
 json_t	*router_plugin_json(struct pool *, int);
-void	 router_create(struct http_request *, const char *, const char *,
-	    json_t *, enum router_shape);
+void	 router_create(struct http_request *, struct pool *, const char *,
+	    const char *, json_t *, enum router_shape);
+void	 router_not_found(struct http_request *, const char *, const char *);
 void	 router_resource(struct http_request *, enum pool_op, const char *,
 	    const char *, const char *, enum router_shape);
 void	 router_json(struct http_request *, int, json_t *, const char *);

@@ -220,12 +220,6 @@ pool_conf(const struct pool *p)
 	return p->p_conf;
 }
 
-const struct plugin_conf *
-pool_plugin_conf(const struct pool *p)
-{
-	return p->p_conf;
-}
-
 const struct limits_conf *
 pool_limits(const struct pool *p)
 {

@@ -34,11 +34,9 @@ static size_t		  router_npools;
 static int		  router_draining;
 
 int
-router_init(struct ev_loop *loop, struct config *cf, struct rid_keys *keys,
-    struct auth *auth)
+router_init(struct ev_loop *loop, struct rid_keys *keys, struct auth *auth)
 {
 	router_loop = loop;
-	(void)cf;	/* routes come from the pools */
 	router_keys = keys;
 	router_auth = auth;
 	return 0;
@@ -426,21 +424,30 @@ router_body(struct http_request *req, const char *what)
 	return body;
 }
 
-/* Creates a job from a checked body (taken), which has task_template. */
+/* 404: the client falls back to running the task some other way. */
 void
-router_create(struct http_request *req, const char *type,
-    const char *version, json_t *body, enum router_shape shape)
+router_not_found(struct http_request *req, const char *type,
+    const char *version)
 {
-	struct pool	*pool;
-	char		 msg[256];
+	char	 msg[256];
 
-	if ((pool = router_find(type, version)) == NULL) {
-		json_decref(body);
+	if (version != NULL)
 		snprintf(msg, sizeof(msg), "no plugin serves task type %s "
 		    "version %s", type, version);
-		http_respond_error(req, 404, "NOT_FOUND", msg, NULL);
-		return;
-	}
+	else
+		snprintf(msg, sizeof(msg), "no plugin serves task type %s",
+		    type);
+	http_respond_error(req, 404, "NOT_FOUND", msg, NULL);
+}
+
+/*
+ * Creates a job on the pool serving type and version, from a checked body
+ * (taken) that has task_template.
+ */
+void
+router_create(struct http_request *req, struct pool *pool, const char *type,
+    const char *version, json_t *body, enum router_shape shape)
+{
 	/*
 	 * The body the client sent goes to the worker as it is, after our
 	 * own fields, unless it carries one of their names (then it is
@@ -495,10 +502,8 @@ router_resource(struct http_request *req, enum pool_op op, const char *type,
 		return;
 	}
 	if ((pool = router_find(type, version)) == NULL) {
+		router_not_found(req, type, version);
 		rid_clear(&rid);
-		snprintf(msg, sizeof(msg), "no plugin serves task type %s "
-		    "version %s", type, version);
-		http_respond_error(req, 404, "NOT_FOUND", msg, NULL);
 		return;
 	}
 	wreq = router_worker_request(req, NULL, op, type, version);
@@ -598,13 +603,10 @@ router_api(struct http_request *req, const char *path)
 	if (n == 2) {
 		json_t *body;
 
-		if (router_find(seg[0], seg[1]) == NULL) {
-			router_create(req, seg[0], seg[1], NULL,
-			    ROUTER_SHAPE_NATIVE);	/* answers 404 */
-			return;
-		}
-		if ((body = router_body(req, "task_template")) != NULL)
-			router_create(req, seg[0], seg[1], body,
+		if ((p = router_find(seg[0], seg[1])) == NULL)
+			router_not_found(req, seg[0], seg[1]);
+		else if ((body = router_body(req, "task_template")) != NULL)
+			router_create(req, p, seg[0], seg[1], body,
 			    ROUTER_SHAPE_NATIVE);
 	} else
 		router_resource(req, m == HTTP_GET ? POOL_OP_GET :

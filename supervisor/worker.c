@@ -278,9 +278,9 @@ worker_hello(struct worker *w, json_t *obj)
 		return;
 	}
 	w->w_concurrency = h.hello_concurrency;
-	if (pool_plugin_conf(w->w_pool)->pc_concurrency > 0 &&
-	    pool_plugin_conf(w->w_pool)->pc_concurrency < w->w_concurrency)
-		w->w_concurrency = pool_plugin_conf(w->w_pool)->pc_concurrency;
+	if (pool_conf(w->w_pool)->pc_concurrency > 0 &&
+	    pool_conf(w->w_pool)->pc_concurrency < w->w_concurrency)
+		w->w_concurrency = pool_conf(w->w_pool)->pc_concurrency;
 	free(w->w_slots);
 	w->w_slots = calloc((size_t)w->w_concurrency, sizeof(*w->w_slots));
 	if (w->w_slots == NULL) {
@@ -488,7 +488,7 @@ worker_read_exec_report(struct worker *w)
 	if (n == (ssize_t)sizeof(err))
 		snprintf(w->w_exec_error, sizeof(w->w_exec_error),
 		    "cannot execute %s: %s",
-		    pool_plugin_conf(w->w_pool)->pc_path, strerror(err));
+		    pool_conf(w->w_pool)->pc_path, strerror(err));
 	close(w->w_exec);
 	w->w_exec = -1;
 }
@@ -497,7 +497,7 @@ static void
 worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 {
 	struct worker	*w = c->data;
-	const struct plugin_conf *pc = pool_plugin_conf(w->w_pool);
+	const struct plugin_conf *pc = pool_conf(w->w_pool);
 	char		 how[128], why[512];
 
 	(void)revents;
@@ -558,7 +558,7 @@ worker_new(struct pool *pool, int index)
 	w->w_state = WORKER_DEAD;
 	w->w_in = w->w_out = w->w_err = w->w_exec = -1;
 	snprintf(w->w_name, sizeof(w->w_name), "%s",
-	    pool_plugin_conf(pool)->pc_name);
+	    pool_conf(pool)->pc_name);
 	ev_init(&w->w_timer, worker_timer_cb);
 	w->w_timer.data = w;
 	return w;
@@ -830,7 +830,7 @@ fail:
 void
 worker_start(struct worker *w)
 {
-	const struct plugin_conf	*pc = pool_plugin_conf(w->w_pool);
+	const struct plugin_conf	*pc = pool_conf(w->w_pool);
 	const struct limits_conf	*lim = pool_limits(w->w_pool);
 	struct worker_ids		 ids;
 	char				 path[PATH_MAX], err[256] = "";
@@ -952,7 +952,7 @@ fail:
 void
 worker_stop(struct worker *w)
 {
-	const struct plugin_conf	*pc = pool_plugin_conf(w->w_pool);
+	const struct plugin_conf	*pc = pool_conf(w->w_pool);
 
 	w->w_stopping = 1;
 	switch (w->w_state) {

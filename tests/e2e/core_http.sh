@@ -58,7 +58,10 @@ expect "chunked body is served" 200 "$code"
 # Expect: 100-continue (curl sends it for bodies over 1 KB)
 head -c 2000 /dev/zero | tr '\0' ' ' >"$E2E_TMP/pad"
 { printf '{"task_template":{"type":"echo"},"pad":"'; cat "$E2E_TMP/pad"; printf '"}'; } >"$E2E_TMP/cont"
+# curl sends the body anyway after --expect100-timeout; waiting longer than
+# its own -m makes a missing 100 Continue fail the request.
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Expect: 100-continue' \
+    --expect100-timeout 60 -m 20 \
     --data-binary @"$E2E_TMP/cont" "$URL/plugins/v1/echo/v1")
 expect "Expect: 100-continue is honoured" 200 "$code"
 

@@ -34,7 +34,7 @@ while [ $i -lt 40 ]; do
 	[ "$code" = 200 ] && ok=$((ok + 1))
 	i=$((i + 1))
 done
-expect "40 creates across the fronts all answer 200" 40 "$ok"
+expect "40 creates through the shared port all answer 200" 40 "$ok"
 served() { [ "$(grep -c 'method=PUT' "$DAEMON_LOG")" -ge 40 ]; }
 check "the access log has them" wait_for 50 served
 check "both fronts started" sh -c "[ \$(grep -c 'front [01] of 2 started' '$DAEMON_LOG') = 2 ]"

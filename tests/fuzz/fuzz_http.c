@@ -185,7 +185,7 @@ fuzz_setup(uint8_t mode)
 		a = fz.auth_private;
 		break;
 	}
-	router_init(fz.loop, &fz.conf, mode & MODE_KEYS ? &fz.keys : NULL, a);
+	router_init(fz.loop, mode & MODE_KEYS ? &fz.keys : NULL, a);
 	http_set_limits(mode & MODE_TINY ? &fz.tiny : &fz.normal);
 	router_set_draining((mode & MODE_DRAIN) != 0);
 }

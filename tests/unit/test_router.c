@@ -81,7 +81,7 @@ setup(void **state)
 	for (i = 0; i < 2; i++)
 		pools[i] = pool_new(EV_DEFAULT, &cf->cf_plugins[i],
 		    &cf->cf_limits);
-	router_init(EV_DEFAULT, cf, NULL, NULL);
+	router_init(EV_DEFAULT, NULL, NULL);
 	router_set_pools(pools, 2);
 	return 0;
 }
