@@ -1,7 +1,7 @@
 /*
- * Flyte's agent REST routes (/api/v1/...): the paths and field names of its
- * grpc-gateway mapping, translated onto the same plugin calls as the native
- * routes.  Here resource_meta is our resource_id, "template" is
+ * Flyte's agent REST front (/api/v1/...): the paths and field names of its
+ * grpc-gateway mapping as a route table, each handler translating onto the
+ * call layer.  Here resource_meta is our resource_id, "template" is
  * task_template, and Flyte's integer version N is our "vN" (0: the
  * plugin's first version).
  */
@@ -12,8 +12,6 @@
 #include <http_parser.h>
 
 #include "nebula-plugind.h"
-
-#define AGENT_MAX_SEGMENTS	6
 
 /* "3" -> "v3"; "0" -> NULL (any / first); -1 when not a number. */
 static int
@@ -47,26 +45,6 @@ agent_version_int(const char *v)
 	return *end == '\0' && n > 0 ? n : 0;
 }
 
-static const char *
-agent_first_version(struct pool *p, const char *type)
-{
-	struct pool_stats	 st;
-	json_t			*e, *vs;
-	size_t			 i;
-
-	pool_stats(p, &st);
-	json_array_foreach(st.ps_task_types, i, e) {
-		if (strcmp(json_string_value(json_object_get(e, "type")),
-		    type) != 0)
-			continue;
-		vs = json_object_get(e, "versions");
-		if (json_array_size(vs) > 0)
-			return json_string_value(json_array_get(vs, 0));
-		return "v1";
-	}
-	return "v1";
-}
-
 static json_t *
 agent_json(struct pool *p)
 {
@@ -96,14 +74,36 @@ agent_json(struct pool *p)
 }
 
 static void
-agent_create(struct http_request *req)
+agent_created(void *arg, const struct call_result *res)
 {
-	json_t		*body, *tmpl, *type, *tv;
-	struct pool	*pool;
-	char		 version[32], name[128];
+	struct http_request	*req = arg;
+	json_t			*body;
 
-	if ((body = router_body(req, "template")) == NULL)
+	req->req_router = NULL;
+	if (res->cr_status != 200) {
+		router_error(req, res, NULL);
 		return;
+	}
+	body = json_pack("{s:s}", "resource_meta", res->cr_resource_id);
+	if (res->cr_resource != NULL)
+		json_object_set(body, "resource", res->cr_resource);
+	router_json(req, 200, body, NULL);
+}
+
+static void
+agent_create(struct http_request *req, char **arg, int narg)
+{
+	struct call_req	 cq;
+	struct call	*ca;
+	json_t		*body, *tmpl, *type, *tv;
+	char		 version[32], err[256];
+
+	(void)arg;
+	(void)narg;
+	if ((body = router_body(req, "template", err, sizeof(err))) == NULL) {
+		http_respond_error(req, 400, "BAD_REQUEST", err, NULL);
+		return;
+	}
 	tmpl = json_object_get(body, "template");
 	type = json_object_get(tmpl, "type");
 	if (!json_is_string(type)) {
@@ -119,126 +119,106 @@ agent_create(struct http_request *req)
 		    "template.task_type_version must be an integer >= 0", NULL);
 		return;
 	}
-	snprintf(name, sizeof(name), "%s", json_string_value(type));
-	if (tv == NULL || json_integer_value(tv) == 0) {
-		pool = router_find(name, NULL);
-		if (pool != NULL)
-			snprintf(version, sizeof(version), "%s",
-			    agent_first_version(pool, name));
-	} else {
-		snprintf(version, sizeof(version), "v%lld",
-		    (long long)json_integer_value(tv));
-		pool = router_find(name, version);
-	}
-	if (pool == NULL) {
-		json_decref(body);
-		router_not_found(req, name, tv != NULL &&
-		    json_integer_value(tv) > 0 ? version : NULL);
-		return;
-	}
 	/* The worker sees the native field name. */
 	json_object_set(body, "task_template", tmpl);
 	json_object_del(body, "template");
-	router_create(req, pool, name, version, body, ROUTER_SHAPE_FLYTE);
+	router_call_req(req, &cq);
+	cq.cq_type = json_string_value(type);
+	if (tv != NULL && json_integer_value(tv) > 0) {
+		snprintf(version, sizeof(version), "v%lld",
+		    (long long)json_integer_value(tv));
+		cq.cq_version = version;
+	}
+	cq.cq_body = body;
+	ca = call_create(&cq, agent_created, req);
+	json_decref(body);
+	if (ca != NULL)
+		req->req_router = ca;
 }
 
 static void
-agent_resource(struct http_request *req, enum pool_op op, char **seg)
+agent_polled(void *arg, const struct call_result *res)
 {
-	char	 version[32];
-	int	 any;
+	struct http_request	*req = arg;
 
-	if (agent_version(seg[1], version, sizeof(version), &any) == -1) {
+	req->req_router = NULL;
+	if (res->cr_status != 200)
+		router_error(req, res, NULL);
+	else if (res->cr_resource != NULL)
+		router_json(req, 200, json_pack("{s:O}", "resource",
+		    res->cr_resource), NULL);
+	else
+		http_respond(req, 200, NULL, "{}", 2);
+}
+
+/* GET .../task/{name}/{version}/{meta}, DELETE .../task_executions/... */
+static void
+agent_resource(struct http_request *req, char **arg, int narg)
+{
+	struct call_req	 cq;
+	struct call	*ca;
+	char		 version[32];
+	int		 any;
+
+	(void)narg;
+	if (agent_version(arg[1], version, sizeof(version), &any) == -1) {
 		http_respond_error(req, 400, "BAD_REQUEST", "the task category "
 		    "version must be an integer", NULL);
 		return;
 	}
-	router_resource(req, op, seg[0], any ? NULL : version, seg[2],
-	    ROUTER_SHAPE_FLYTE);
+	router_call_req(req, &cq);
+	cq.cq_type = arg[0];
+	cq.cq_version = any ? NULL : version;
+	cq.cq_rid = arg[2];
+	cq.cq_ridlen = strlen(arg[2]);
+	ca = call_resource(req->req_method == HTTP_GET ? POOL_OP_GET :
+	    POOL_OP_DELETE, &cq, agent_polled, req);
+	if (ca != NULL)
+		req->req_router = ca;
 }
 
 static void
-agent_list(struct http_request *req)
+agent_list(struct http_request *req, char **arg, int narg)
 {
 	struct pool	**pools;
 	json_t		 *list;
 	size_t		  n, i;
 
-	pools = router_pools_list(&n);
+	(void)arg;
+	(void)narg;
+	pools = call_pools(&n);
 	list = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(list, agent_json(pools[i]));
 	router_json(req, 200, json_pack("{s:o}", "agents", list), NULL);
 }
 
-void
-agent_dispatch(struct http_request *req, const char *path)
+static void
+agent_get(struct http_request *req, char **arg, int narg)
 {
-	char		 rest[NP_MAX_URL_BYTES + 1], *seg[AGENT_MAX_SEGMENTS];
-	int		 n, m = req->req_method;
 	struct pool	*p;
 
-	if (strlen(path) >= sizeof(rest) ||
-	    (n = router_split(strcpy(rest, path), seg, AGENT_MAX_SEGMENTS)) <
-	    1) {
-		http_respond_error(req, 404, "NOT_FOUND", "no such route",
+	(void)narg;
+	if ((p = call_find_plugin(arg[0])) == NULL) {
+		http_respond_error(req, 404, "NOT_FOUND", "no such agent",
 		    NULL);
 		return;
 	}
-	if (n == 1 && strcmp(seg[0], "agents") == 0) {
-		if (m != HTTP_GET)
-			router_method_not_allowed(req, "GET");
-		else
-			agent_list(req);
-		return;
-	}
-	if (strcmp(seg[0], "agent") != 0) {
-		http_respond_error(req, 404, "NOT_FOUND", "no such route",
-		    NULL);
-		return;
-	}
-	if (n == 2 && strcmp(seg[1], "task") == 0) {
-		if (m != HTTP_POST) {
-			router_method_not_allowed(req, "POST");
-			return;
-		}
-		if (!router_all_started()) {
-			router_unavailable(req, "the daemon is starting");
-			return;
-		}
-		agent_create(req);
-		return;
-	}
-	if (n == 2) {
-		if (m != HTTP_GET) {
-			router_method_not_allowed(req, "GET");
-			return;
-		}
-		if ((p = router_find_plugin(seg[1])) == NULL) {
-			http_respond_error(req, 404, "NOT_FOUND",
-			    "no such agent", NULL);
-			return;
-		}
-		router_json(req, 200, json_pack("{s:o}", "agent",
-		    agent_json(p)), NULL);
-		return;
-	}
-	if (n == 5 && (strcmp(seg[1], "task") == 0 ||
-	    strcmp(seg[1], "task_executions") == 0)) {
-		int is_get = strcmp(seg[1], "task") == 0;
-
-		if (m != (is_get ? HTTP_GET : HTTP_DELETE)) {
-			router_method_not_allowed(req, is_get ? "GET" :
-			    "DELETE");
-			return;
-		}
-		if (!router_all_started()) {
-			router_unavailable(req, "the daemon is starting");
-			return;
-		}
-		agent_resource(req, is_get ? POOL_OP_GET : POOL_OP_DELETE,
-		    seg + 2);
-		return;
-	}
-	http_respond_error(req, 404, "NOT_FOUND", "no such route", NULL);
+	router_json(req, 200, json_pack("{s:o}", "agent", agent_json(p)),
+	    NULL);
 }
+
+static const struct route agent_routes[] = {
+	{ ROUTE_M(HTTP_GET), "agents", 0, agent_list },
+	{ ROUTE_M(HTTP_POST), "agent/task", ROUTE_STARTED, agent_create },
+	{ ROUTE_M(HTTP_GET), "agent/{}", 0, agent_get },
+	{ ROUTE_M(HTTP_GET), "agent/task/{}/{}/{}", ROUTE_STARTED,
+	    agent_resource },
+	{ ROUTE_M(HTTP_DELETE), "agent/task_executions/{}/{}/{}",
+	    ROUTE_STARTED, agent_resource },
+};
+
+const struct route_table agent_table = {
+	"/api/v1", ROUTE_AUTH, agent_routes,
+	sizeof(agent_routes) / sizeof(agent_routes[0]), NULL
+};

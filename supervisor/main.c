@@ -333,9 +333,8 @@ main_reload(void)
 	main_auth = auth;
 	main_tls = tls;
 	tls_ctx_set(main_tls);	/* new certificates for new connections */
-	router_init(main_loop, main_keys.nkeys ? &main_keys : NULL,
-	    main_auth);
-	router_set_pools(main_pools, main_npools);
+	call_init(main_loop, main_keys.nkeys ? &main_keys : NULL, main_auth);
+	call_set_pools(main_pools, main_npools);
 	http_set_limits(&main_conf->cf_limits);
 	log_set_access(main_conf->cf_access_log);
 	for (i = 0; i < main_npools; i++)
@@ -387,7 +386,7 @@ main_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	}
 	log_info("signal %d: draining for %.3g s, then stopping", s->signum,
 	    main_conf->cf_drain_delay);
-	router_set_draining(1);
+	call_set_draining(1);
 	main_phase = MAIN_DRAIN_DELAY;
 	ev_timer_set(&main_timer, main_conf->cf_drain_delay, 0.);
 	ev_timer_start(main_loop, &main_timer);
@@ -524,8 +523,10 @@ main(int argc, char *argv[])
 			return status;
 		}
 	}
-	router_init(main_loop, main_keys.nkeys ? &main_keys : NULL,
-	    main_auth);
+	call_init(main_loop, main_keys.nkeys ? &main_keys : NULL, main_auth);
+	router_add(&rest_table);
+	router_add(&agent_table);
+	router_add(&probe_table);	/* last: it takes every other path */
 	main_npools = main_conf->cf_nplugins;
 	if ((main_pools = calloc(main_npools + 1, sizeof(*main_pools))) == NULL)
 		fatalx("out of memory");
@@ -533,7 +534,7 @@ main(int argc, char *argv[])
 		if ((main_pools[i] = pool_new(main_loop, &main_conf->cf_plugins[i],
 		    &main_conf->cf_limits)) == NULL)
 			fatalx("out of memory");
-	router_set_pools(main_pools, main_npools);
+	call_set_pools(main_pools, main_npools);
 	for (i = 0; i < main_npools; i++)
 		pool_start(main_pools[i]);
 	log_info("nebula-plugind %s started, %zu plugin%s, configuration %s",

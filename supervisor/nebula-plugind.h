@@ -277,39 +277,91 @@ void	 metrics_observe(const char *, enum pool_op, int, double);
 void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
 void	 metrics_free(void);
 
-/* router.c */
-enum router_shape {
-	ROUTER_SHAPE_NATIVE,	/* /plugins/v1: resource_id, bare resource */
-	ROUTER_SHAPE_FLYTE	/* /api/v1: resource_meta, {"resource": } */
-};
-int	 router_init(struct ev_loop *, struct rid_keys *, struct auth *);
-int	 router_all_started(void);
-struct pool *router_find(const char *, const char *);
-struct pool *router_find_plugin(const char *);
-struct pool **router_pools_list(size_t *);
-json_t	*router_body(struct http_request *, const char *);
-json_t	*router_plugin_json(struct pool *, int);
-void	 router_create(struct http_request *, struct pool *, const char *,
-	    const char *, json_t *, enum router_shape);
-void	 router_not_found(struct http_request *, const char *, const char *);
-void	 router_resource(struct http_request *, enum pool_op, const char *,
-	    const char *, const char *, enum router_shape);
-void	 router_json(struct http_request *, int, json_t *, const char *);
-void	 router_method_not_allowed(struct http_request *, const char *);
-void	 router_unavailable(struct http_request *, const char *);
-int	 router_split(char *, char **, int);
-
 /* front.c: front_processes > 1 */
 int	 front_start(struct ev_loop *, int, int *);
 void	 front_free(void);
 
-/* agent.c: Flyte's agent routes, /api/v1/... */
-void	 agent_dispatch(struct http_request *, const char *);
-void	 router_set_pools(struct pool **, size_t);
-void	 router_set_draining(int);
+/* call.c: the transport-free plugin calls every front translates onto */
+struct call;
+struct call_req {
+	const char	*cq_token;	/* Authorization value, or NULL */
+	const char	*cq_request_id;	/* for logs and the worker */
+	const char	*cq_traceparent;	/* or NULL */
+	const char	*cq_type;	/* task type */
+	const char	*cq_version;	/* NULL: first version (Flyte's 0) */
+	json_t		*cq_body;	/* create: borrowed, has task_template */
+	const char	*cq_body_error;	/* create: why the body is unusable */
+	const char	*cq_raw;	/* create: body bytes to send as is */
+	size_t		 cq_rawlen;
+	const char	*cq_rid;	/* get, delete: the resource id */
+	size_t		 cq_ridlen;
+};
+struct call_result {
+	int		 cr_status;	/* 200, or the HTTP error status */
+	const char	*cr_code;	/* error code (SPEC.md 2), NULL on 200 */
+	const char	*cr_message;
+	const char	*cr_kind;	/* worker error's kind, or NULL */
+	const char	*cr_challenge;	/* 401: WWW-Authenticate value */
+	double		 cr_retry_after;	/* > 0: seconds */
+	const char	*cr_resource_id;	/* create */
+	json_t		*cr_resource;	/* create (sync) and get; borrowed */
+	json_t		*cr_response;	/* the worker's whole answer, or NULL */
+};
+typedef void call_done_cb(void *, const struct call_result *);
+int		 call_init(struct ev_loop *, struct rid_keys *, struct auth *);
+void		 call_set_pools(struct pool **, size_t);
+struct pool	**call_pools(size_t *);
+void		 call_set_draining(int);
+int		 call_draining(void);
+int		 call_started(void);
+int		 call_metrics_public(void);
+struct pool	*call_find(const char *, const char *);
+struct pool	*call_find_plugin(const char *);
+const char	*call_first_version(struct pool *, const char *);
+int		 call_authorize(const char *, const char *,
+		    struct call_result *);
+struct call	*call_create(const struct call_req *, call_done_cb *, void *);
+struct call	*call_resource(enum pool_op, const struct call_req *,
+		    call_done_cb *, void *);
+void		 call_cancel(struct call *);
 
-/* router.c: called by http */
-void	 router_dispatch(struct http_request *);
-void	 router_abort(struct http_request *);
+/* router.c: route tables, one matcher for every REST front */
+#define ROUTE_M(m)		(1u << (m))	/* enum http_method */
+#define ROUTE_STARTED		0x01	/* 503 until start-up is over */
+#define ROUTE_METRICS_AUTH	0x02	/* token unless metrics_public */
+#define ROUTE_AUTH		0x04	/* table: bearer token first */
+typedef void route_fn(struct http_request *, char **, int);
+struct route {
+	unsigned	 rt_methods;
+	const char	*rt_pattern;	/* after the prefix; "{}": any segment */
+	int		 rt_flags;
+	route_fn	*rt_handler;
+};
+struct route_table {
+	const char		*tb_prefix;
+	int			 tb_flags;	/* ROUTE_AUTH */
+	const struct route	*tb_routes;
+	size_t			 tb_nroutes;
+	/* the front's error shape; NULL: ours (router_error) */
+	void			(*tb_error)(struct http_request *,
+				    const struct call_result *, const char *);
+};
+int	 router_add(const struct route_table *);
+void	 router_clear(void);
+void	 router_dispatch(struct http_request *);	/* from http.c */
+void	 router_abort(struct http_request *);	/* from http.c */
+void	 router_error(struct http_request *, const struct call_result *,
+	    const char *);
+void	 router_json(struct http_request *, int, json_t *, const char *);
+json_t	*router_body(struct http_request *, const char *, char *, size_t);
+void	 router_call_req(struct http_request *, struct call_req *);
+
+/* rest.c: our /plugins/v1 routes and the probes */
+extern const struct route_table rest_table;
+extern const struct route_table probe_table;
+json_t	*rest_plugin_json(struct pool *, int);
+
+/* agent.c: Flyte's agent routes, /api/v1/... */
+extern const struct route_table agent_table;
 
 #endif

@@ -34,7 +34,7 @@ expect "delete answers 200" 200 "$STATUS"
 expect "delete answers {}" '{}' "$BODY"
 
 # sleep: RUNNING, then SUCCEEDED
-req PUT /plugins/v1/sleep/v1 '{"task_template":{"type":"sleep","custom":{"seconds":1}}}'
+req PUT /plugins/v1/sleep/v1 '{"task_template":{"type":"sleep","custom":{"seconds":3}}}'
 expect "sleep create answers 200" 200 "$STATUS"
 srid=$(jget .resource_id)
 req GET "/plugins/v1/sleep/v1/$srid"
@@ -43,7 +43,7 @@ sleep_done() {
 	req GET "/plugins/v1/sleep/v1/$srid"
 	[ "$(jget .phase)" = SUCCEEDED ]
 }
-check "sleep goes SUCCEEDED" wait_for 100 sleep_done
+check "sleep goes SUCCEEDED" wait_for 300 sleep_done
 
 # errors
 req PUT /plugins/v1/nosuch/v1 '{"task_template":{"type":"nosuch"}}'

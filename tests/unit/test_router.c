@@ -1,8 +1,9 @@
 /*
- * Unit tests for the routing of supervisor/router.c and supervisor/agent.c:
- * which route answers what, with which status and error code, before any
- * worker is involved.  HTTP is replaced by a recorder of answers; the pools
- * are real but never started, so plugin calls answer 503 at once.
+ * Unit tests for the route tables of supervisor/rest.c and agent.c as
+ * matched by supervisor/router.c: which route answers what, with which
+ * status and error code, before any worker is involved.  HTTP is replaced
+ * by a recorder of answers; the pools are real but never started, so plugin
+ * calls answer 503 at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,8 +82,12 @@ setup(void **state)
 	for (i = 0; i < 2; i++)
 		pools[i] = pool_new(EV_DEFAULT, &cf->cf_plugins[i],
 		    &cf->cf_limits);
-	router_init(EV_DEFAULT, NULL, NULL);
-	router_set_pools(pools, 2);
+	call_init(EV_DEFAULT, NULL, NULL);
+	call_set_pools(pools, 2);
+	router_clear();
+	router_add(&rest_table);
+	router_add(&agent_table);
+	router_add(&probe_table);
 	return 0;
 }
 
