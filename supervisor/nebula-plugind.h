@@ -295,6 +295,7 @@ struct call_req {
 	size_t		 cq_rawlen;
 	const char	*cq_rid;	/* get, delete: the resource id */
 	size_t		 cq_ridlen;
+	double		 cq_timeout;	/* > 0: the client's own deadline, s */
 };
 struct call_result {
 	int		 cr_status;	/* 200, or the HTTP error status */

@@ -1,0 +1,496 @@
+/*
+ * Flyte's gRPC services, the third front: AsyncAgentService,
+ * SyncAgentService and AgentMetadataService exactly as the pinned
+ * @flyteorg/flyteidl defines them, the same methods under Flyte's newer
+ * connector service names (their messages are the same on the wire), and
+ * grpc.health.v1.Health.  Each handler unpacks Flyte's message, translates
+ * it onto the call layer through flyte.c, and packs the answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nebula-plugind.h"
+#include "flyte.h"
+#include "grpc.h"
+
+/* ExecuteTaskSync: the header and the inputs, until the client's end. */
+struct rpc_sync {
+	Flyteidl__Admin__CreateRequestHeader	*rs_header;
+	json_t					*rs_inputs;
+};
+
+static void
+rpc_reply(struct grpc_call *g, const ProtobufCMessage *m)
+{
+	uint8_t	*buf;
+	size_t	 n;
+
+	n = protobuf_c_message_get_packed_size(m);
+	if ((buf = malloc(n ? n : 1)) == NULL) {
+		grpc_finish(g, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	protobuf_c_message_pack(m, buf);
+	if (grpc_send(g, buf, n) == -1) {
+		free(buf);
+		grpc_finish(g, GRPC_INTERNAL, "cannot send the answer");
+		return;
+	}
+	free(buf);
+	grpc_finish(g, GRPC_OK, NULL);
+}
+
+static void
+rpc_fail(struct grpc_call *g, const struct call_result *res)
+{
+	grpc_finish(g, flyte_grpc_status(res->cr_code), res->cr_message ?
+	    res->cr_message : "");
+}
+
+static void
+rpc_cancel(void *arg)
+{
+	call_cancel(arg);
+}
+
+static void
+rpc_call_req(struct grpc_call *g, struct call_req *cq)
+{
+	memset(cq, 0, sizeof(*cq));
+	cq->cq_token = grpc_metadata(g, "authorization");
+	cq->cq_request_id = grpc_request_id(g);
+	cq->cq_traceparent = grpc_metadata(g, "traceparent");
+	cq->cq_timeout = grpc_timeout(g);
+}
+
+/* A call the layer kept: the stream's reset must cancel it. */
+static void
+rpc_started(struct grpc_call *g, struct call *ca)
+{
+	if (ca != NULL)
+		grpc_set_cancel(g, rpc_cancel, ca);
+}
+
+static void
+rpc_created(void *arg, const struct call_result *res)
+{
+	struct grpc_call		*g = arg;
+	Flyteidl__Admin__CreateTaskResponse r =
+	    FLYTEIDL__ADMIN__CREATE_TASK_RESPONSE__INIT;
+
+	grpc_set_cancel(g, NULL, NULL);
+	if (res->cr_status != 200) {
+		rpc_fail(g, res);
+		return;
+	}
+	/* resource_meta carries our resource id's bytes exactly. */
+	r.resource_meta.data = (uint8_t *)res->cr_resource_id;
+	r.resource_meta.len = strlen(res->cr_resource_id);
+	rpc_reply(g, &r.base);
+}
+
+/* Starts a create from a Flyte request or sync header (and inputs). */
+static void
+rpc_create_from(struct grpc_call *g, const ProtobufCMessage *m,
+    json_t *inputs, call_done_cb *cb)
+{
+	struct call_req	 cq;
+	json_t		*body;
+	const char	*type;
+	char		 err[256], vbuf[32];
+	int32_t		 version;
+
+	if ((body = flyte_create_body(m, inputs, &type, &version, err,
+	    sizeof(err))) == NULL) {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, err);
+		return;
+	}
+	rpc_call_req(g, &cq);
+	cq.cq_type = type;
+	cq.cq_version = flyte_version(version, vbuf, sizeof(vbuf));
+	cq.cq_body = body;
+	rpc_started(g, call_create(&cq, cb, g));
+	json_decref(body);
+}
+
+static void
+rpc_create_task(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	Flyteidl__Admin__CreateTaskRequest	*req;
+
+	req = flyteidl__admin__create_task_request__unpack(NULL, len, msg);
+	if (req == NULL) {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
+		    "flyteidl.admin.CreateTaskRequest");
+		return;
+	}
+	rpc_create_from(g, &req->base, NULL, rpc_created);
+	flyteidl__admin__create_task_request__free_unpacked(req, NULL);
+}
+
+/* The route a task category names; the deprecated task_type else. */
+static int
+rpc_category(struct grpc_call *g, const Flyteidl__Admin__TaskCategory *tc,
+    const char *task_type, const ProtobufCBinaryData *meta,
+    struct call_req *cq, char *vbuf, size_t vlen)
+{
+	rpc_call_req(g, cq);
+	if (tc != NULL && tc->name != NULL && tc->name[0] != '\0') {
+		cq->cq_type = tc->name;
+		cq->cq_version = flyte_version(tc->version, vbuf, vlen);
+	} else if (task_type != NULL && task_type[0] != '\0')
+		cq->cq_type = task_type;
+	else {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "task_category.name must "
+		    "name the task type");
+		return -1;
+	}
+	cq->cq_rid = (const char *)meta->data;
+	cq->cq_ridlen = meta->len;
+	return 0;
+}
+
+static void
+rpc_got(void *arg, const struct call_result *res)
+{
+	struct grpc_call	*g = arg;
+	Flyteidl__Admin__GetTaskResponse r =
+	    FLYTEIDL__ADMIN__GET_TASK_RESPONSE__INIT;
+	char			 err[256], msg[320];
+
+	grpc_set_cancel(g, NULL, NULL);
+	if (res->cr_status != 200) {
+		rpc_fail(g, res);
+		return;
+	}
+	if ((r.resource = flyte_resource(res->cr_resource, err,
+	    sizeof(err))) == NULL) {
+		snprintf(msg, sizeof(msg), "the plugin's resource is not a "
+		    "valid Flyte resource: %s", err);
+		grpc_finish(g, GRPC_INTERNAL, msg);
+		return;
+	}
+	rpc_reply(g, &r.base);
+	protobuf_c_message_free_unpacked(&r.resource->base, NULL);
+}
+
+static void
+rpc_get_task(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	Flyteidl__Admin__GetTaskRequest	*req;
+	struct call_req			 cq;
+	char				 vbuf[32];
+
+	if ((req = flyteidl__admin__get_task_request__unpack(NULL, len,
+	    msg)) == NULL) {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
+		    "flyteidl.admin.GetTaskRequest");
+		return;
+	}
+	if (rpc_category(g, req->task_category, req->task_type,
+	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0)
+		rpc_started(g, call_resource(POOL_OP_GET, &cq, rpc_got, g));
+	flyteidl__admin__get_task_request__free_unpacked(req, NULL);
+}
+
+static void
+rpc_deleted(void *arg, const struct call_result *res)
+{
+	struct grpc_call	*g = arg;
+	Flyteidl__Admin__DeleteTaskResponse r =
+	    FLYTEIDL__ADMIN__DELETE_TASK_RESPONSE__INIT;
+
+	grpc_set_cancel(g, NULL, NULL);
+	if (res->cr_status != 200)
+		rpc_fail(g, res);
+	else
+		rpc_reply(g, &r.base);
+}
+
+static void
+rpc_delete_task(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	Flyteidl__Admin__DeleteTaskRequest	*req;
+	struct call_req				 cq;
+	char					 vbuf[32];
+
+	if ((req = flyteidl__admin__delete_task_request__unpack(NULL, len,
+	    msg)) == NULL) {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
+		    "flyteidl.admin.DeleteTaskRequest");
+		return;
+	}
+	if (rpc_category(g, req->task_category, req->task_type,
+	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0)
+		rpc_started(g, call_resource(POOL_OP_DELETE, &cq, rpc_deleted,
+		    g));
+	flyteidl__admin__delete_task_request__free_unpacked(req, NULL);
+}
+
+/* Metrics and logs need worker ops no plugin declares yet. */
+static void
+rpc_unimplemented_op(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	struct call_result	 res;
+
+	(void)msg;
+	(void)len;
+	if (call_authorize(grpc_metadata(g, "authorization"), NULL, &res) ==
+	    -1) {
+		rpc_fail(g, &res);
+		return;
+	}
+	grpc_finish(g, GRPC_UNIMPLEMENTED, "no plugin of this daemon declares "
+	    "the logs or metrics operation");
+}
+
+static void
+rpc_sync_free(struct rpc_sync *rs)
+{
+	if (rs == NULL)
+		return;
+	if (rs->rs_header != NULL)
+		flyteidl__admin__create_request_header__free_unpacked(
+		    rs->rs_header, NULL);
+	json_decref(rs->rs_inputs);
+	free(rs);
+}
+
+static void
+rpc_synced(void *arg, const struct call_result *res)
+{
+	struct grpc_call	*g = arg;
+	Flyteidl__Admin__ExecuteTaskSyncResponse r =
+	    FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_RESPONSE__INIT;
+	Flyteidl__Admin__ExecuteTaskSyncResponseHeader h =
+	    FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_RESPONSE_HEADER__INIT;
+	char			 err[256], msg[320];
+
+	grpc_set_cancel(g, NULL, NULL);
+	if (res->cr_status != 200) {
+		rpc_fail(g, res);
+		return;
+	}
+	if (res->cr_resource == NULL) {
+		grpc_finish(g, GRPC_FAILED_PRECONDITION, "the plugin is not "
+		    "synchronous: it answered create without a resource; use "
+		    "AsyncAgentService");
+		return;
+	}
+	if ((h.resource = flyte_resource(res->cr_resource, err,
+	    sizeof(err))) == NULL) {
+		snprintf(msg, sizeof(msg), "the plugin's resource is not a "
+		    "valid Flyte resource: %s", err);
+		grpc_finish(g, GRPC_INTERNAL, msg);
+		return;
+	}
+	r.res_case = FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_RESPONSE__RES_HEADER;
+	r.header = &h;
+	rpc_reply(g, &r.base);
+	protobuf_c_message_free_unpacked(&h.resource->base, NULL);
+}
+
+/* ExecuteTaskSync: a header, then inputs, then the client's end. */
+static void
+rpc_execute_sync(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	struct rpc_sync				*rs = grpc_data(g);
+	Flyteidl__Admin__ExecuteTaskSyncRequest	*req;
+
+	if (rs == NULL) {
+		if ((rs = calloc(1, sizeof(*rs))) == NULL) {
+			grpc_finish(g, GRPC_RESOURCE_EXHAUSTED,
+			    "out of memory");
+			return;
+		}
+		grpc_set_data(g, rs);
+		grpc_set_cancel(g, (void (*)(void *))rpc_sync_free, rs);
+	}
+	if (msg != NULL) {
+		req = flyteidl__admin__execute_task_sync_request__unpack(NULL,
+		    len, msg);
+		if (req == NULL) {
+			grpc_set_cancel(g, NULL, NULL);
+			rpc_sync_free(rs);
+			grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is "
+			    "not a flyteidl.admin.ExecuteTaskSyncRequest");
+			return;
+		}
+		if (req->part_case ==
+		    FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_REQUEST__PART_HEADER &&
+		    rs->rs_header == NULL) {
+			rs->rs_header = req->header;
+			req->header = NULL;
+			req->part_case =
+			    FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_REQUEST__PART__NOT_SET;
+		} else if (req->part_case ==
+		    FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_REQUEST__PART_INPUTS) {
+			json_decref(rs->rs_inputs);
+			rs->rs_inputs = pbjson_encode(&req->inputs->base,
+			    PBJSON_PROTO_NAMES);
+		}
+		flyteidl__admin__execute_task_sync_request__free_unpacked(req,
+		    NULL);
+		return;
+	}
+	grpc_set_cancel(g, NULL, NULL);
+	grpc_set_data(g, NULL);
+	if (rs->rs_header == NULL) {
+		rpc_sync_free(rs);
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the stream must begin "
+		    "with a header (CreateRequestHeader)");
+		return;
+	}
+	/* The inputs are taken by the body. */
+	rpc_create_from(g, &rs->rs_header->base, json_incref(rs->rs_inputs),
+	    rpc_synced);
+	rpc_sync_free(rs);
+}
+
+static void
+rpc_get_agent(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	Flyteidl__Admin__GetAgentRequest	*req;
+	Flyteidl__Admin__GetAgentResponse	 r =
+	    FLYTEIDL__ADMIN__GET_AGENT_RESPONSE__INIT;
+	struct call_result			 res;
+	struct pool				*p;
+	json_t					*j;
+	char					 err[256];
+
+	if (call_authorize(grpc_metadata(g, "authorization"), NULL, &res) ==
+	    -1) {
+		rpc_fail(g, &res);
+		return;
+	}
+	if ((req = flyteidl__admin__get_agent_request__unpack(NULL, len,
+	    msg)) == NULL) {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
+		    "flyteidl.admin.GetAgentRequest");
+		return;
+	}
+	p = call_find_plugin(req->name);
+	flyteidl__admin__get_agent_request__free_unpacked(req, NULL);
+	if (p == NULL) {
+		grpc_finish(g, GRPC_NOT_FOUND, "no such agent");
+		return;
+	}
+	j = flyte_agent_json(p);
+	r.agent = (Flyteidl__Admin__Agent *)pbjson_decode(
+	    &flyteidl__admin__agent__descriptor, j, 0, err, sizeof(err));
+	json_decref(j);
+	if (r.agent == NULL) {
+		grpc_finish(g, GRPC_INTERNAL, err);
+		return;
+	}
+	rpc_reply(g, &r.base);
+	protobuf_c_message_free_unpacked(&r.agent->base, NULL);
+}
+
+static void
+rpc_list_agents(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	struct call_result	 res;
+	struct pool		**pools;
+	ProtobufCMessage	*m;
+	json_t			*list;
+	size_t			 i, n;
+	char			 err[256];
+
+	(void)msg;
+	(void)len;
+	if (call_authorize(grpc_metadata(g, "authorization"), NULL, &res) ==
+	    -1) {
+		rpc_fail(g, &res);
+		return;
+	}
+	pools = call_pools(&n);
+	list = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(list, flyte_agent_json(pools[i]));
+	list = json_pack("{s:o}", "agents", list);
+	m = pbjson_decode(&flyteidl__admin__list_agents_response__descriptor,
+	    list, 0, err, sizeof(err));
+	json_decref(list);
+	if (m == NULL) {
+		grpc_finish(g, GRPC_INTERNAL, err);
+		return;
+	}
+	rpc_reply(g, m);
+	protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/*
+ * grpc.health.v1.Health: HealthCheckResponse is one enum field (1),
+ * SERVING 1 or NOT_SERVING 2; the daemon serves once started and until
+ * it drains.  Its two bytes are written here: no Debian package ships the
+ * health proto for protoc-c.
+ */
+static void
+rpc_health_status(struct grpc_call *g, int finish)
+{
+	uint8_t	 m[2] = { 0x08, 0x01 };
+
+	if (!call_started() || call_draining())
+		m[1] = 0x02;
+	grpc_send(g, m, sizeof(m));
+	if (finish)
+		grpc_finish(g, GRPC_OK, NULL);
+}
+
+static void
+rpc_health_check(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	(void)msg;
+	(void)len;
+	rpc_health_status(g, 1);
+}
+
+static void
+rpc_health_watch_gone(void *arg)
+{
+	(void)arg;
+}
+
+/* Watch: the current status, then the stream stays open. */
+static void
+rpc_health_watch(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	(void)msg;
+	(void)len;
+	rpc_health_status(g, 0);
+	grpc_set_cancel(g, rpc_health_watch_gone, NULL);
+}
+
+#define AGENT_METHODS(svc, meta, get, list)				\
+	{ "/flyteidl.service.Async" svc "Service/CreateTask", 0,	\
+	    rpc_create_task },						\
+	{ "/flyteidl.service.Async" svc "Service/GetTask", 0,		\
+	    rpc_get_task },						\
+	{ "/flyteidl.service.Async" svc "Service/DeleteTask", 0,	\
+	    rpc_delete_task },						\
+	{ "/flyteidl.service.Async" svc "Service/GetTaskMetrics", 0,	\
+	    rpc_unimplemented_op },					\
+	{ "/flyteidl.service.Async" svc "Service/GetTaskLogs", 0,	\
+	    rpc_unimplemented_op },					\
+	{ "/flyteidl.service.Sync" svc "Service/ExecuteTaskSync", 1,	\
+	    rpc_execute_sync },						\
+	{ "/flyteidl.service." meta "/" get, 0, rpc_get_agent },	\
+	{ "/flyteidl.service." meta "/" list, 0, rpc_list_agents }
+
+static const struct grpc_method rpc_methods[] = {
+	AGENT_METHODS("Agent", "AgentMetadataService", "GetAgent",
+	    "ListAgents"),
+	AGENT_METHODS("Connector", "ConnectorMetadataService",
+	    "GetConnector", "ListConnectors"),
+	{ "/grpc.health.v1.Health/Check", 0, rpc_health_check },
+	{ "/grpc.health.v1.Health/Watch", 0, rpc_health_watch },
+};
+
+void
+agentrpc_init(void)
+{
+	grpc_set_methods(rpc_methods, sizeof(rpc_methods) /
+	    sizeof(rpc_methods[0]));
+}

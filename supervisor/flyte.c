@@ -1,0 +1,287 @@
+/*
+ * One data model between Flyte's IDL (flyteidl.admin agent messages, as
+ * generated from the pinned @flyteorg/flyteidl protos) and the call layer,
+ * shared by both Flyte fronts: the REST routes (agent.c) and the gRPC
+ * services (agentrpc.c).  It turns a CreateTaskRequest into the create body
+ * a worker reads, a worker's resource into a flyteidl.admin.Resource
+ * (LiteralMap outputs, TaskLog links, Struct custom_info, AgentError), our
+ * error codes into gRPC status codes, and a plugin into an Agent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "nebula-plugind.h"
+#include "flyte.h"
+
+/* Flyte's integer version N is our "vN"; 0 (or less) means "the first". */
+const char *
+flyte_version(int32_t n, char *out, size_t outlen)
+{
+	if (n <= 0)
+		return NULL;
+	snprintf(out, outlen, "v%d", (int)n);
+	return out;
+}
+
+/* Our "vN" as Flyte's integer N; 0 when it is not of that form. */
+int32_t
+flyte_version_int(const char *v)
+{
+	char	*end;
+	long	 n;
+
+	if (v[0] != 'v' || v[1] == '\0')
+		return 0;
+	n = strtol(v + 1, &end, 10);
+	return *end == '\0' && n > 0 && n <= INT32_MAX ? (int32_t)n : 0;
+}
+
+/*
+ * The create body a worker reads, from a CreateTaskRequest or a sync
+ * call's CreateRequestHeader (plus its inputs, taken, or NULL): protojson
+ * with proto field names, Flyte's "template" under our "task_template".
+ * Sets *type to the template's task type (pointing into the body).
+ */
+json_t *
+flyte_create_body(const ProtobufCMessage *m, json_t *inputs,
+    const char **type, int32_t *version, char *err, size_t errlen)
+{
+	json_t	*body, *tmpl, *t, *tv;
+
+	if ((body = pbjson_encode(m, PBJSON_PROTO_NAMES)) == NULL) {
+		json_decref(inputs);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (inputs != NULL)
+		json_object_set_new(body, "inputs", inputs);
+	tmpl = json_object_get(body, "template");
+	t = json_object_get(tmpl, "type");
+	if (!json_is_string(t) || json_string_length(t) == 0) {
+		json_decref(body);
+		snprintf(err, errlen, "template.type must name the task type");
+		return NULL;
+	}
+	json_object_set(body, "task_template", tmpl);
+	json_object_del(body, "template");
+	tmpl = json_object_get(body, "task_template");
+	tv = json_object_get(tmpl, "task_type_version");
+	*version = json_is_integer(tv) ? (int32_t)json_integer_value(tv) : 0;
+	*type = json_string_value(json_object_get(tmpl, "type"));
+	return body;
+}
+
+/* A log link of the worker protocol as a flyteidl.core.TaskLog. */
+static json_t *
+flyte_task_log(json_t *l)
+{
+	static const char *const pass[] = {
+		"name", "uri", "message_format", "ttl", "ShowWhilePending",
+		"HideOnceFinished", NULL
+	};
+	json_t	*o, *v;
+	size_t	 i;
+
+	if (!json_is_object(l))
+		return NULL;
+	o = json_object();
+	for (i = 0; pass[i] != NULL; i++)
+		if ((v = json_object_get(l, pass[i])) != NULL)
+			json_object_set(o, pass[i], v);
+	if ((v = json_object_get(l, "show_while_pending")) != NULL)
+		json_object_set(o, "ShowWhilePending", v);
+	if ((v = json_object_get(l, "hide_once_finished")) != NULL)
+		json_object_set(o, "HideOnceFinished", v);
+	return o;
+}
+
+/*
+ * The worker's error in a resource as Flyte's AgentError.  A permission
+ * error is never worth retrying, whatever the worker says.
+ */
+static json_t *
+flyte_agent_error(json_t *e, const char *phase)
+{
+	const char	*code, *kind, *origin;
+
+	code = json_string_value(json_object_get(e, "code"));
+	kind = json_string_value(json_object_get(e, "kind"));
+	origin = json_string_value(json_object_get(e, "origin"));
+	if (kind == NULL || (strcmp(kind, "RECOVERABLE") != 0 &&
+	    strcmp(kind, "NON_RECOVERABLE") != 0))
+		kind = phase != NULL && strcmp(phase, "RETRYABLE_FAILED") == 0 ?
+		    "RECOVERABLE" : "NON_RECOVERABLE";
+	if (code != NULL && strcmp(code, "PERMISSION_DENIED") == 0)
+		kind = "NON_RECOVERABLE";
+	if (origin == NULL || (strcmp(origin, "USER") != 0 &&
+	    strcmp(origin, "SYSTEM") != 0))
+		origin = "UNKNOWN";
+	return json_pack("{s:s, s:s, s:s}", "code", code ? code : "", "kind",
+	    kind, "origin", origin);
+}
+
+/*
+ * The worker's resource (SPEC.md 3) as Flyte's Resource in protojson:
+ * plain outputs become a LiteralMap, log links TaskLogs, the error an
+ * AgentError.  NULL with the reason in err when it cannot be one.
+ */
+json_t *
+flyte_resource_json(json_t *rsc, char *err, size_t errlen)
+{
+	json_t		*o, *v, *links, *l, *tl;
+	const char	*phase;
+	size_t		 i;
+
+	if (!json_is_object(rsc)) {
+		snprintf(err, errlen, "the resource is not an object");
+		return NULL;
+	}
+	o = json_object();
+	phase = json_string_value(json_object_get(rsc, "phase"));
+	if (phase != NULL)
+		json_object_set_new(o, "phase", json_string(phase));
+	if (json_is_string(v = json_object_get(rsc, "message")))
+		json_object_set(o, "message", v);
+	if ((v = json_object_get(rsc, "outputs")) != NULL && !json_is_null(v)) {
+		if (literal_map_is(v))
+			json_object_set(o, "outputs", v);
+		else if (json_is_object(v))
+			json_object_set_new(o, "outputs",
+			    literal_map_from_plain(v));
+		else {
+			json_decref(o);
+			snprintf(err, errlen, "outputs is not an object");
+			return NULL;
+		}
+	}
+	if (json_is_array(links = json_object_get(rsc, "log_links"))) {
+		l = json_array();
+		json_array_foreach(links, i, v)
+			if ((tl = flyte_task_log(v)) != NULL)
+				json_array_append_new(l, tl);
+		json_object_set_new(o, "log_links", l);
+	}
+	if (json_is_object(v = json_object_get(rsc, "custom_info")))
+		json_object_set(o, "custom_info", v);
+	if (json_is_object(v = json_object_get(rsc, "error")) ||
+	    json_is_object(v = json_object_get(rsc, "agent_error")))
+		json_object_set_new(o, "agent_error", flyte_agent_error(v,
+		    phase));
+	return o;
+}
+
+/* The same as a message; free it with protobuf_c_message_free_unpacked. */
+Flyteidl__Admin__Resource *
+flyte_resource(json_t *rsc, char *err, size_t errlen)
+{
+	json_t		*o;
+	ProtobufCMessage *m;
+
+	if ((o = flyte_resource_json(rsc, err, errlen)) == NULL)
+		return NULL;
+	m = pbjson_decode(&flyteidl__admin__resource__descriptor, o, 0, err,
+	    errlen);
+	json_decref(o);
+	return (Flyteidl__Admin__Resource *)m;
+}
+
+/* A plugin as Flyte's Agent, in protojson with proto names. */
+json_t *
+flyte_agent_json(struct pool *p)
+{
+	struct pool_stats	 st;
+	json_t			*cats, *types, *e, *vs, *v;
+	const char		*type;
+	size_t			 i, j;
+
+	pool_stats(p, &st);
+	cats = json_array();
+	types = json_array();
+	json_array_foreach(st.ps_task_types, i, e) {
+		type = json_string_value(json_object_get(e, "type"));
+		json_array_append_new(types, json_string(type));
+		vs = json_object_get(e, "versions");
+		if (json_array_size(vs) == 0) {
+			json_array_append_new(cats, json_pack("{s:s, s:i}",
+			    "name", type, "version", 1));
+			continue;
+		}
+		json_array_foreach(vs, j, v)
+			json_array_append_new(cats, json_pack("{s:s, s:i}",
+			    "name", type, "version",
+			    (int)flyte_version_int(json_string_value(v))));
+	}
+	return json_pack("{s:s, s:o, s:b, s:o}", "name", st.ps_name,
+	    "supported_task_types", types, "is_sync", st.ps_is_sync,
+	    "supported_task_categories", cats);
+}
+
+/* Our error codes, and a worker's own, as gRPC status codes. */
+int
+flyte_grpc_status(const char *code)
+{
+	static const struct {
+		const char	*name;
+		int		 status;
+	} map[] = {
+		{ "CANCELLED", 1 }, { "UNKNOWN", 2 },
+		{ "INVALID_ARGUMENT", 3 }, { "BAD_REQUEST", 3 },
+		{ "DEADLINE_EXCEEDED", 4 }, { "REQUEST_TIMEOUT", 4 },
+		{ "NOT_FOUND", 5 }, { "ALREADY_EXISTS", 6 },
+		{ "PERMISSION_DENIED", 7 }, { "RESOURCE_EXHAUSTED", 8 },
+		{ "OVERLOADED", 8 }, { "PAYLOAD_TOO_LARGE", 8 },
+		{ "FAILED_PRECONDITION", 9 }, { "ABORTED", 10 },
+		{ "OUT_OF_RANGE", 11 }, { "UNIMPLEMENTED", 12 },
+		{ "METHOD_NOT_ALLOWED", 12 }, { "INTERNAL", 13 },
+		{ "WORKER_FAILED", 13 }, { "UNAVAILABLE", 14 },
+		{ "DATA_LOSS", 15 }, { "UNAUTHENTICATED", 16 },
+	};
+	size_t	 i;
+
+	if (code == NULL)
+		return 0;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].name, code) == 0)
+			return map[i].status;
+	return 2;
+}
+
+/*
+ * Bytes written as base64, standard or URL-safe, padded or not, decoded
+ * with libcrypto.  The result is NUL-ended; free it.  NULL when invalid.
+ */
+char *
+flyte_b64_decode(const char *in, size_t len, size_t *outlen)
+{
+	unsigned char	*tmp, *out;
+	size_t		 i, n, pad;
+	int		 got;
+
+	while (len > 0 && in[len - 1] == '=')
+		len--;
+	if (len % 4 == 1)
+		return NULL;
+	n = (len + 3) / 4 * 4;
+	if ((tmp = malloc(n + 1)) == NULL || (out = malloc(n + 1)) == NULL) {
+		free(tmp);
+		return NULL;
+	}
+	for (i = 0; i < len; i++)
+		tmp[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' :
+		    (unsigned char)in[i];
+	pad = n - len;
+	memset(tmp + len, '=', pad);
+	tmp[n] = '\0';
+	got = EVP_DecodeBlock(out, tmp, (int)n);
+	free(tmp);
+	if (got < 0 || (size_t)got < pad) {
+		free(out);
+		return NULL;
+	}
+	*outlen = (size_t)got - pad;
+	out[*outlen] = '\0';
+	return (char *)out;
+}
