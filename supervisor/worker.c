@@ -25,8 +25,7 @@
 
 struct worker_slot {
 	uint64_t		 ws_id;
-	void			*ws_call;	/* owner's call, NULL once
-						   abandoned */
+	void			*ws_call;	/* the owner's; NULL: abandoned */
 };
 
 struct worker {
