@@ -238,7 +238,16 @@ void		 pool_set_limits(struct pool *, const struct limits_conf *);
 void		 pool_set_conf(struct pool *, struct plugin_conf *);
 void		 pool_inherit(struct pool *, const struct pool *);
 
-/* worker.c: one worker process, its pipes, its state */
+/* spawn.c: making a worker process from its plugin's configuration */
+pid_t	 spawn_start(const struct plugin_conf *, int[4], char *, size_t,
+	    char *, size_t);
+int	 spawn_report(int);
+
+/*
+ * worker.c: one worker process, its pipes, its state.  A leaf: it reports
+ * to its owner through these events, each given the owner's argument; a
+ * call is the owner's pointer, kept as is in the worker's slot table.
+ */
 enum worker_state {
 	WORKER_STARTING,	/* spawned, waiting for hello */
 	WORKER_READY,
@@ -247,30 +256,45 @@ enum worker_state {
 	WORKER_BACKOFF		/* waiting to be restarted */
 };
 struct worker;
-struct worker	*worker_new(struct pool *, int);
+struct worker_events {
+	/* a valid hello arrived; the worker is ready */
+	void	(*we_hello)(void *, struct worker *, const struct msg_hello *);
+	/* the answer (borrowed) to a call given to worker_send */
+	void	(*we_answer)(void *, void *, json_t *);
+	/* the instance failed holding these calls; their slots are gone */
+	void	(*we_lost)(void *, struct worker *, void **, size_t);
+	/* a slot came free */
+	void	(*we_idle)(void *, struct worker *);
+	/* its state changed */
+	void	(*we_changed)(void *, struct worker *);
+	/* it exited (a wait status), or could not start (-1); why says it */
+	void	(*we_exited)(void *, struct worker *, int, const char *);
+};
+struct worker_limits {
+	size_t	 wl_max_line_bytes;	/* stdout lines */
+	int	 wl_concurrency;	/* cap on the hello's; 0: none */
+	double	 wl_t_start;		/* seconds to the hello */
+	double	 wl_t_stop;		/* seconds from closing stdin to TERM */
+	double	 wl_restart_initial;	/* backoff */
+	double	 wl_restart_max;
+	char	 wl_name[64];		/* the plugin, for logs */
+};
+struct worker	*worker_new(struct ev_loop *, int, const struct worker_events *,
+		    void *, const struct worker_limits *,
+		    const struct plugin_conf *);
 void		 worker_free(struct worker *);
+void		 worker_set_limits(struct worker *, const struct worker_limits *);
+void		 worker_set_conf(struct worker *, const struct plugin_conf *);
 void		 worker_start(struct worker *);
 void		 worker_stop(struct worker *);
 enum worker_state worker_state(const struct worker *);
 int		 worker_free_slots(const struct worker *);
 int		 worker_in_flight(const struct worker *);
 pid_t		 worker_pid(const struct worker *);
-int		 worker_send(struct worker *, struct pool_call *, json_t *,
-		    const char *, size_t, uint64_t *);
-void		 worker_forget(struct worker *, struct pool_call *);
+int		 worker_send(struct worker *, void *, json_t *, const char *,
+		    size_t, uint64_t *);
+void		 worker_forget(struct worker *, void *);
 double		 worker_backoff_left(const struct worker *);
-/* worker.c calls these in pool.c */
-void		 pool_worker_hello(struct pool *, struct worker *,
-		    const struct msg_hello *);
-void		 pool_worker_answer(struct pool *, struct pool_call *, json_t *);
-void		 pool_worker_lost(struct pool *, struct worker *,
-		    struct pool_call **, size_t);
-void		 pool_worker_idle(struct pool *, struct worker *);
-void		 pool_worker_changed(struct pool *, struct worker *);
-void		 pool_worker_exited(struct pool *, struct worker *, int,
-		    const char *);
-const struct limits_conf *pool_limits(const struct pool *);
-struct ev_loop	*pool_loop(const struct pool *);
 
 /* metrics.c */
 void	 metrics_observe(const char *, enum pool_op, int, double);

@@ -76,13 +76,62 @@ pool_conf_task_types(const struct plugin_conf *pc)
 	return tt;
 }
 
+static void	pool_worker_hello(void *, struct worker *,
+		    const struct msg_hello *);
+static void	pool_worker_answer(void *, void *, json_t *);
+static void	pool_worker_lost(void *, struct worker *, void **, size_t);
+static void	pool_worker_idle(void *, struct worker *);
+static void	pool_worker_changed(void *, struct worker *);
+static void	pool_worker_exited(void *, struct worker *, int,
+		    const char *);
+
+static const struct worker_events pool_worker_events = {
+	.we_hello = pool_worker_hello,
+	.we_answer = pool_worker_answer,
+	.we_lost = pool_worker_lost,
+	.we_idle = pool_worker_idle,
+	.we_changed = pool_worker_changed,
+	.we_exited = pool_worker_exited
+};
+
+/* What an instance needs to know of the plugin, as values. */
+static void
+pool_worker_limits(const struct pool *p, struct worker_limits *wl)
+{
+	const struct plugin_conf	*pc = p->p_conf;
+
+	memset(wl, 0, sizeof(*wl));
+	wl->wl_max_line_bytes = p->p_limits.max_line_bytes;
+	wl->wl_concurrency = pc->pc_concurrency;
+	wl->wl_t_start = pc->pc_t_start;
+	wl->wl_t_stop = pc->pc_t_stop;
+	wl->wl_restart_initial = pc->pc_restart_initial;
+	wl->wl_restart_max = pc->pc_restart_max;
+	snprintf(wl->wl_name, sizeof(wl->wl_name), "%s", pc->pc_name);
+}
+
+/* Hands the current limits and configuration to every instance. */
+static void
+pool_update_workers(struct pool *p)
+{
+	struct worker_limits	 wl;
+	int			 i;
+
+	pool_worker_limits(p, &wl);
+	for (i = 0; i < p->p_nworkers; i++) {
+		worker_set_limits(p->p_workers[i], &wl);
+		worker_set_conf(p->p_workers[i], p->p_conf);
+	}
+}
+
 /* Takes a borrowed reference to the configuration, which must outlive it. */
 struct pool *
 pool_new(struct ev_loop *loop, struct plugin_conf *pc,
     const struct limits_conf *limits)
 {
-	struct pool	*p;
-	int		 i;
+	struct pool		*p;
+	struct worker_limits	 wl;
+	int			 i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
@@ -95,8 +144,10 @@ pool_new(struct ev_loop *loop, struct plugin_conf *pc,
 	if ((p->p_workers = calloc((size_t)p->p_nworkers,
 	    sizeof(*p->p_workers))) == NULL)
 		goto fail;
+	pool_worker_limits(p, &wl);
 	for (i = 0; i < p->p_nworkers; i++)
-		if ((p->p_workers[i] = worker_new(p, i)) == NULL)
+		if ((p->p_workers[i] = worker_new(loop, i, &pool_worker_events,
+		    p, &wl, pc)) == NULL)
 			goto fail;
 	return p;
 fail:
@@ -220,22 +271,11 @@ pool_conf(const struct pool *p)
 	return p->p_conf;
 }
 
-const struct limits_conf *
-pool_limits(const struct pool *p)
-{
-	return &p->p_limits;
-}
-
-struct ev_loop *
-pool_loop(const struct pool *p)
-{
-	return p->p_loop;
-}
-
 void
 pool_set_limits(struct pool *p, const struct limits_conf *limits)
 {
 	p->p_limits = *limits;
+	pool_update_workers(p);
 }
 
 /*
@@ -254,6 +294,7 @@ void
 pool_set_conf(struct pool *p, struct plugin_conf *pc)
 {
 	p->p_conf = pc;
+	pool_update_workers(p);
 }
 
 /* Does the plugin serve this task type (and version, unless NULL)? */
@@ -499,10 +540,11 @@ pool_fail_queued(struct pool *p, int status, const char *code,
 		    status == 503 ? pool_retry_after(p) : 0);
 }
 
-void
-pool_worker_hello(struct pool *p, struct worker *w,
-    const struct msg_hello *h)
+static void
+pool_worker_hello(void *arg, struct worker *w, const struct msg_hello *h)
 {
+	struct pool	*p = arg;
+
 	(void)w;
 	/* The configuration wins over the hello when both name them. */
 	if (p->p_conf->pc_ntask_types == 0 && h->hello_task_types != NULL) {
@@ -536,9 +578,11 @@ pool_resource_valid(json_t *r)
 }
 
 /* A worker answered the call's id: check the answer and hand it on. */
-void
-pool_worker_answer(struct pool *p, struct pool_call *c, json_t *obj)
+static void
+pool_worker_answer(void *arg, void *call, json_t *obj)
 {
+	struct pool		*p = arg;
+	struct pool_call	*c = call;
 	struct pool_result	 res = { 0 };
 	json_t			*err, *code, *msg, *rsc;
 	char			 why[160];
@@ -602,12 +646,12 @@ invalid:
 }
 
 /* The instance died holding these calls: each is answered 502 now. */
-void
-pool_worker_lost(struct pool *p, struct worker *w, struct pool_call **calls,
-    size_t n)
+static void
+pool_worker_lost(void *arg, struct worker *w, void **calls, size_t n)
 {
-	size_t	 i;
-	char	 msg[160];
+	struct pool	*p = arg;
+	size_t		 i;
+	char		 msg[160];
 
 	(void)w;
 	snprintf(msg, sizeof(msg), "the %s worker failed while holding the "
@@ -617,9 +661,10 @@ pool_worker_lost(struct pool *p, struct worker *w, struct pool_call **calls,
 }
 
 /* A slot came free on the instance: feed it from the queue. */
-void
-pool_worker_idle(struct pool *p, struct worker *w)
+static void
+pool_worker_idle(void *arg, struct worker *w)
 {
+	struct pool		*p = arg;
 	struct pool_call	*c;
 
 	while (worker_free_slots(w) > 0 &&
@@ -631,9 +676,11 @@ pool_worker_idle(struct pool *p, struct worker *w)
 	}
 }
 
-void
-pool_worker_changed(struct pool *p, struct worker *w)
+static void
+pool_worker_changed(void *arg, struct worker *w)
 {
+	struct pool	*p = arg;
+
 	(void)w;
 	/* Nobody is left to serve the queue: do not let it wait. */
 	if (p->p_nqueued > 0 && pool_ready_count(p) == 0)
@@ -641,10 +688,11 @@ pool_worker_changed(struct pool *p, struct worker *w)
 		    "ready instance; retry later");
 }
 
-void
-pool_worker_exited(struct pool *p, struct worker *w, int status,
-    const char *why)
+static void
+pool_worker_exited(void *arg, struct worker *w, int status, const char *why)
 {
+	struct pool	*p = arg;
+
 	(void)w;
 	(void)status;
 	if (!p->p_stopping) {

@@ -1,23 +1,17 @@
 /*
- * One worker process: spawning it in its own process group with its
- * environment and limits, its three pipes, the hello handshake, the table of
- * requests it holds, restarts with backoff and stopping.  State changes
- * happen in worker_set_state() only.  The worker knows no HTTP and no
- * routes: it hands answers, losses and exits to its pool.
+ * One worker process as a state machine: its three pipes, the hello
+ * handshake, the table of requests it holds, restarts with backoff and
+ * stopping; spawn.c makes the process.  State changes happen in
+ * worker_set_state() only.  The worker is a leaf: it knows no pool, no HTTP
+ * and no routes, and hands hellos, answers, losses and exits to the events
+ * its owner gave to worker_new().
  */
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +21,18 @@
 
 #define WORKER_STDERR_MAX	8192
 #define WORKER_KILL_GRACE	1.0	/* SIGTERM to SIGKILL when stopping */
+#define WORKER_QUOTE_MAX	200	/* bytes of a bad line in the log */
 
 struct worker_slot {
 	uint64_t		 ws_id;
-	struct pool_call	*ws_call;	/* NULL once abandoned */
+	void			*ws_call;	/* the owner's; NULL: abandoned */
 };
 
 struct worker {
-	struct pool		*w_pool;
+	struct worker_events	 w_ev;		/* the owner's callbacks */
+	void			*w_arg;		/* and their argument */
+	struct worker_limits	 w_lim;
+	const struct plugin_conf *w_conf;	/* borrowed, for spawning */
 	struct ev_loop		*w_loop;
 	int			 w_index;
 	enum worker_state	 w_state;
@@ -64,7 +62,6 @@ struct worker {
 	ev_tstamp		 w_ready_since;
 	char			 w_exec_error[256];
 	char			 w_fail_reason[256];
-	char			 w_name[64];	/* plugin name for logs */
 };
 
 /* Workers with output queued this loop iteration: flushed before polling. */
@@ -87,13 +84,13 @@ worker_set_state(struct worker *w, enum worker_state st)
 {
 	if (w->w_state == st)
 		return;
-	log_emit(LOG_LEVEL_DEBUG, w->w_name, w->w_pid, NULL,
+	log_emit(LOG_LEVEL_DEBUG, w->w_lim.wl_name, w->w_pid, NULL,
 	    "instance %d: %s -> %s", w->w_index, worker_state_names[w->w_state],
 	    worker_state_names[st]);
 	w->w_state = st;
 	if (st == WORKER_READY)
 		w->w_ready_since = ev_now(w->w_loop);
-	pool_worker_changed(w->w_pool, w);
+	w->w_ev.we_changed(w->w_arg, w);
 }
 
 static void
@@ -230,7 +227,7 @@ worker_read_err(struct worker *w)
 	for (;;) {
 		n = line_reader_fill(w->w_lr_err, w->w_err);
 		while ((line = line_reader_next(w->w_lr_err, &len)) != NULL)
-			log_emit(LOG_LEVEL_INFO, w->w_name, w->w_pid, NULL,
+			log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, w->w_pid, NULL,
 			    "stderr: %.*s", (int)len, line);
 		if (n > 0)
 			continue;
@@ -240,7 +237,7 @@ worker_read_err(struct worker *w)
 			if (line_reader_feed(w->w_lr_err, "\n", 1) == 0 &&
 			    (line = line_reader_next(w->w_lr_err, &len)) !=
 			    NULL && len > 0)
-				log_emit(LOG_LEVEL_INFO, w->w_name, w->w_pid,
+				log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, w->w_pid,
 				    NULL, "stderr: %.*s", (int)len, line);
 			worker_close_fd(w, &w->w_err, &w->w_err_io);
 		}
@@ -278,9 +275,9 @@ worker_hello(struct worker *w, json_t *obj)
 		return;
 	}
 	w->w_concurrency = h.hello_concurrency;
-	if (pool_conf(w->w_pool)->pc_concurrency > 0 &&
-	    pool_conf(w->w_pool)->pc_concurrency < w->w_concurrency)
-		w->w_concurrency = pool_conf(w->w_pool)->pc_concurrency;
+	if (w->w_lim.wl_concurrency > 0 &&
+	    w->w_lim.wl_concurrency < w->w_concurrency)
+		w->w_concurrency = w->w_lim.wl_concurrency;
 	free(w->w_slots);
 	w->w_slots = calloc((size_t)w->w_concurrency, sizeof(*w->w_slots));
 	if (w->w_slots == NULL) {
@@ -291,30 +288,57 @@ worker_hello(struct worker *w, json_t *obj)
 	w->w_nslots = w->w_abandoned = 0;
 	ev_timer_stop(w->w_loop, &w->w_timer);
 	w->w_fail_reason[0] = '\0';
-	log_emit(LOG_LEVEL_INFO, w->w_name, w->w_pid, NULL,
+	log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, w->w_pid, NULL,
 	    "instance %d ready, concurrency %d", w->w_index, w->w_concurrency);
 	worker_set_state(w, WORKER_READY);
-	pool_worker_hello(w->w_pool, w, &h);
+	w->w_ev.we_hello(w->w_arg, w, &h);
 	msg_hello_clear(&h);
-	pool_worker_idle(w->w_pool, w);
+	w->w_ev.we_idle(w->w_arg, w);
+}
+
+/*
+ * The first WORKER_QUOTE_MAX bytes of a line for a log message, with
+ * control and non-ASCII bytes as \xNN so that the log stays one line of
+ * text; "..." marks a cut.
+ */
+static const char *
+worker_quote(const char *line, size_t len, char *out, size_t outlen)
+{
+	const unsigned char	*p = (const unsigned char *)line;
+	size_t			 i, o = 0;
+
+	for (i = 0; i < len && i < WORKER_QUOTE_MAX && o + 5 < outlen; i++) {
+		if (p[i] >= ' ' && p[i] < 0x7f)
+			out[o++] = (char)p[i];
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
+			    p[i]);
+	}
+	if (i < len && o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 static void
 worker_line(struct worker *w, char *line, size_t len)
 {
 	struct worker_slot	*s;
-	struct pool_call	*call;
+	void			*call;
 	json_t			*obj;
 	uint64_t		 id;
-	char			 err[160];
+	char			 err[160], quote[WORKER_QUOTE_MAX * 4 + 8];
 
 	if ((obj = msg_decode(line, len, err, sizeof(err))) == NULL) {
 		if (w->w_state == WORKER_STARTING) {
 			worker_fail(w, "first line is not a JSON hello");
 			return;
 		}
-		log_emit(LOG_LEVEL_WARN, w->w_name, w->w_pid, NULL,
-		    "protocol violation, line dropped: %s", err);
+		log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
+		    "protocol violation, line dropped: %s: %s", err,
+		    worker_quote(line, len, quote, sizeof(quote)));
 		return;
 	}
 	if (w->w_state == WORKER_STARTING) {
@@ -323,23 +347,24 @@ worker_line(struct worker *w, char *line, size_t len)
 		return;
 	}
 	if (msg_id(obj, &id) == -1 || (s = worker_slot_find(w, id)) == NULL) {
-		log_emit(LOG_LEVEL_WARN, w->w_name, w->w_pid, NULL,
-		    "protocol violation, line dropped: %s",
-		    json_object_get(obj, "id") ? "unknown id" : "no id");
+		log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
+		    "protocol violation, line dropped: %s: %s",
+		    json_object_get(obj, "id") ? "unknown id" : "no id",
+		    worker_quote(line, len, quote, sizeof(quote)));
 		json_decref(obj);
 		return;
 	}
 	call = s->ws_call;
 	worker_slot_release(w, s);
 	if (call != NULL)
-		pool_worker_answer(w->w_pool, call, obj);
+		w->w_ev.we_answer(w->w_arg, call, obj);
 	else
-		log_emit(LOG_LEVEL_INFO, w->w_name, w->w_pid, NULL,
+		log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, w->w_pid, NULL,
 		    "late answer to request %llu, which timed out or whose "
 		    "client left, dropped", (unsigned long long)id);
 	json_decref(obj);
 	if (w->w_state == WORKER_READY)
-		pool_worker_idle(w->w_pool, w);
+		w->w_ev.we_idle(w->w_arg, w);
 }
 
 static void
@@ -375,11 +400,11 @@ worker_read_out(struct worker *w)
 	}
 }
 
-/* Takes every live call away from the worker and hands them to the pool. */
+/* Takes every live call away from the worker and hands them to its owner. */
 static void
 worker_lose_calls(struct worker *w)
 {
-	struct pool_call	**calls;
+	void			**calls;
 	size_t			  n = 0;
 	int			  i;
 
@@ -391,7 +416,7 @@ worker_lose_calls(struct worker *w)
 			calls[n++] = w->w_slots[i].ws_call;
 	w->w_nslots = w->w_abandoned = 0;
 	if (n > 0)
-		pool_worker_lost(w->w_pool, w, calls, n);
+		w->w_ev.we_lost(w->w_arg, w, calls, n);
 	free(calls);
 }
 
@@ -416,7 +441,7 @@ worker_fail(struct worker *w, const char *why)
 		    w->w_state == WORKER_STARTING && !w->w_stopping ?
 		    " during the handshake" : "");
 	if (!w->w_stopping)
-		log_emit(LOG_LEVEL_WARN, w->w_name, w->w_pid, NULL,
+		log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
 		    "instance %d failed: %s", w->w_index, why);
 	ev_timer_stop(w->w_loop, &w->w_timer);
 	w->w_ready_long = w->w_state == WORKER_READY &&
@@ -449,7 +474,7 @@ worker_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		break;
 	case WORKER_DRAINING:
 		if (!w->w_termed) {
-			log_emit(LOG_LEVEL_WARN, w->w_name, w->w_pid, NULL,
+			log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
 			    "instance %d did not exit within the stop "
 			    "timeout, sending SIGTERM", w->w_index);
 			worker_kill(w, SIGTERM);
@@ -480,24 +505,45 @@ static void
 worker_read_exec_report(struct worker *w)
 {
 	int	 err;
-	ssize_t	 n;
 
 	if (w->w_exec == -1)
 		return;
-	n = read(w->w_exec, &err, sizeof(err));
-	if (n == (ssize_t)sizeof(err))
+	if ((err = spawn_report(w->w_exec)) != 0)
 		snprintf(w->w_exec_error, sizeof(w->w_exec_error),
-		    "cannot execute %s: %s",
-		    pool_conf(w->w_pool)->pc_path, strerror(err));
+		    "cannot execute %s: %s", w->w_conf->pc_path,
+		    strerror(err));
 	close(w->w_exec);
 	w->w_exec = -1;
+}
+
+/*
+ * The one place a restart is scheduled: exponential backoff from
+ * restart.initial to restart.max, back to restart.initial once an
+ * instance has stayed ready long.
+ */
+static void
+worker_restart_later(struct worker *w)
+{
+	if (w->w_backoff == 0 || w->w_ready_long)
+		w->w_backoff = w->w_lim.wl_restart_initial;
+	else {
+		w->w_backoff *= 2;
+		if (w->w_backoff > w->w_lim.wl_restart_max)
+			w->w_backoff = w->w_lim.wl_restart_max;
+	}
+	w->w_ready_long = 0;
+	log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, 0, NULL,
+	    "instance %d restarts in %.3f s", w->w_index, w->w_backoff);
+	ev_timer_stop(w->w_loop, &w->w_timer);
+	ev_timer_set(&w->w_timer, w->w_backoff, 0.);
+	ev_timer_start(w->w_loop, &w->w_timer);
+	worker_set_state(w, WORKER_BACKOFF);
 }
 
 static void
 worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 {
 	struct worker	*w = c->data;
-	const struct plugin_conf *pc = pool_conf(w->w_pool);
 	char		 how[128], why[512];
 
 	(void)revents;
@@ -517,51 +563,60 @@ worker_child_cb(struct ev_loop *loop, ev_child *c, int revents)
 	else
 		snprintf(why, sizeof(why), "exited (%s)", how);
 	if (!w->w_stopping)
-		log_emit(LOG_LEVEL_WARN, w->w_name, w->w_pid, NULL,
+		log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
 		    "instance %d %s", w->w_index, why);
 	else
-		log_emit(LOG_LEVEL_INFO, w->w_name, w->w_pid, NULL,
+		log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, w->w_pid, NULL,
 		    "instance %d stopped (%s)", w->w_index, how);
 	worker_fail(w, why);
 	worker_kill(w, SIGKILL);	/* whatever it left in its group */
 	w->w_pid = 0;
-	pool_worker_exited(w->w_pool, w, c->rstatus, why);
+	w->w_ev.we_exited(w->w_arg, w, c->rstatus, why);
 	if (w->w_stopping) {
 		worker_set_state(w, WORKER_DEAD);
 		return;
 	}
-	/* Exponential backoff, reset once an instance stayed ready long. */
-	if (w->w_backoff == 0 || w->w_ready_long)
-		w->w_backoff = pc->pc_restart_initial;
-	else {
-		w->w_backoff *= 2;
-		if (w->w_backoff > pc->pc_restart_max)
-			w->w_backoff = pc->pc_restart_max;
-	}
-	log_emit(LOG_LEVEL_INFO, w->w_name, 0, NULL,
-	    "instance %d restarts in %.3f s", w->w_index, w->w_backoff);
-	ev_timer_set(&w->w_timer, w->w_backoff, 0.);
-	ev_timer_start(loop, &w->w_timer);
-	worker_set_state(w, WORKER_BACKOFF);
+	worker_restart_later(w);
 }
 
+/*
+ * A new instance, dead until worker_start().  The events and limits are
+ * copied; pc is borrowed and must outlive the worker (or be replaced with
+ * worker_set_conf); arg is handed back to every event.
+ */
 struct worker *
-worker_new(struct pool *pool, int index)
+worker_new(struct ev_loop *loop, int index, const struct worker_events *ev,
+    void *arg, const struct worker_limits *lim, const struct plugin_conf *pc)
 {
 	struct worker	*w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	w->w_pool = pool;
-	w->w_loop = pool_loop(pool);
+	w->w_ev = *ev;
+	w->w_arg = arg;
+	w->w_lim = *lim;
+	w->w_conf = pc;
+	w->w_loop = loop;
 	w->w_index = index;
 	w->w_state = WORKER_DEAD;
 	w->w_in = w->w_out = w->w_err = w->w_exec = -1;
-	snprintf(w->w_name, sizeof(w->w_name), "%s",
-	    pool_conf(pool)->pc_name);
 	ev_init(&w->w_timer, worker_timer_cb);
 	w->w_timer.data = w;
 	return w;
+}
+
+/* After a reload: new limits (copied), used from the next start on. */
+void
+worker_set_limits(struct worker *w, const struct worker_limits *lim)
+{
+	w->w_lim = *lim;
+}
+
+/* After a reload: an equal configuration (borrowed) to spawn from. */
+void
+worker_set_conf(struct worker *w, const struct plugin_conf *pc)
+{
+	w->w_conf = pc;
 }
 
 /* Frees the worker; it must be dead (stopped and reaped) or never started. */
@@ -585,321 +640,35 @@ worker_free(struct worker *w)
 	free(w);
 }
 
-/* Formats a candidate path; 1 when it fits and names an executable. */
-static int __attribute__((format(printf, 3, 4)))
-worker_try(char *out, size_t outlen, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(out, outlen, fmt, ap);
-	va_end(ap);
-	return n > 0 && (size_t)n < outlen && access(out, X_OK) == 0;
-}
-
-/* Finds a bare command beside the daemon, in a build tree, then in PATH. */
-static int
-worker_resolve(const char *cmd, char *out, size_t outlen)
-{
-	char		 self[PATH_MAX], *slash, *path, *dir, *save = NULL;
-	ssize_t		 n;
-	const char	*env;
-
-	if (strchr(cmd, '/') != NULL) {
-		snprintf(out, outlen, "%s", cmd);
-		return access(out, X_OK);
-	}
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			if (worker_try(out, outlen, "%s/%s", self, cmd))
-				return 0;
-			if (strncmp(cmd, "nebula-", 7) == 0 &&
-			    worker_try(out, outlen, "%s/../plugins/%s/%s", self,
-			    cmd + 7, cmd))
-				return 0;
-		}
-	}
-	if ((env = getenv("PATH")) == NULL)
-		env = "/usr/local/bin:/usr/bin:/bin";
-	if ((path = strdup(env)) == NULL)
-		return -1;
-	for (dir = strtok_r(path, ":", &save); dir != NULL;
-	    dir = strtok_r(NULL, ":", &save))
-		if (worker_try(out, outlen, "%s/%s", *dir ? dir : ".", cmd)) {
-			free(path);
-			return 0;
-		}
-	free(path);
-	return -1;
-}
-
-static char *
-worker_read_secret(const char *path, char *err, size_t errlen)
-{
-	FILE	*fp;
-	char	*data = NULL;
-	size_t	 cap = 0, len = 0, n;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "cannot read secret %s: %s", path,
-		    strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (cap - len < 4096) {
-			char *p = realloc(data, cap + 4096 + 1);
-
-			if (p == NULL)
-				break;
-			data = p;
-			cap += 4096;
-		}
-		n = fread(data + len, 1, cap - len, fp);
-		len += n;
-		if (n == 0 || len > 1024 * 1024)
-			break;
-	}
-	fclose(fp);
-	if (data == NULL) {
-		snprintf(err, errlen, "cannot read secret %s", path);
-		return NULL;
-	}
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		len--;
-	data[len] = '\0';
-	return data;
-}
-
-static void
-worker_free_env(char **envp)
-{
-	size_t	 i;
-
-	if (envp == NULL)
-		return;
-	for (i = 0; envp[i] != NULL; i++)
-		free(envp[i]);
-	free(envp);
-}
-
-/*
- * The worker's environment: PATH, the sanitizer options when set (for the
- * project's own test builds), the configured env and the secrets.
- */
-static char **
-worker_build_env(const struct plugin_conf *pc, char *err, size_t errlen)
-{
-	static const char *const pass[] = {
-		"PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"
-	};
-	char		**envp;
-	const char	 *v;
-	char		 *secret;
-	size_t		  i, n = 0, cap;
-
-	cap = sizeof(pass) / sizeof(pass[0]) + pc->pc_nenv + pc->pc_nsecrets +
-	    1;
-	if ((envp = calloc(cap, sizeof(*envp))) == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
-		v = getenv(pass[i]);
-		if (v == NULL && i == 0)
-			v = "/usr/local/bin:/usr/bin:/bin";
-		if (v != NULL && asprintf(&envp[n++], "%s=%s", pass[i], v) == -1)
-			goto fail;
-	}
-	for (i = 0; i < pc->pc_nenv; i++)
-		if (asprintf(&envp[n++], "%s=%s", pc->pc_env[i].env_name,
-		    pc->pc_env[i].env_value) == -1)
-			goto fail;
-	for (i = 0; i < pc->pc_nsecrets; i++) {
-		secret = worker_read_secret(pc->pc_secrets[i].env_value, err,
-		    errlen);
-		if (secret == NULL)
-			goto fail;
-		if (asprintf(&envp[n++], "%s=%s", pc->pc_secrets[i].env_name,
-		    secret) == -1) {
-			free(secret);
-			goto fail;
-		}
-		free(secret);
-	}
-	return envp;
-fail:
-	envp[n > 0 ? n - 1 : 0] = NULL;
-	worker_free_env(envp);
-	if (err[0] == '\0')
-		snprintf(err, errlen, "out of memory");
-	return NULL;
-}
-
-struct worker_ids {
-	int	 wi_set;
-	uid_t	 wi_uid;
-	gid_t	 wi_gid;
-	char	 wi_user[64];
-};
-
-static int
-worker_resolve_ids(const struct plugin_conf *pc, struct worker_ids *ids,
-    char *err, size_t errlen)
-{
-	struct passwd	*pw;
-	struct group	*gr;
-
-	memset(ids, 0, sizeof(*ids));
-	if (pc->pc_user == NULL && pc->pc_group == NULL)
-		return 0;
-	if (geteuid() != 0)
-		return 0;	/* only root can switch; documented */
-	ids->wi_set = 1;
-	ids->wi_uid = 0;
-	ids->wi_gid = 0;
-	if (pc->pc_user != NULL) {
-		if ((pw = getpwnam(pc->pc_user)) == NULL) {
-			snprintf(err, errlen, "unknown user %s", pc->pc_user);
-			return -1;
-		}
-		ids->wi_uid = pw->pw_uid;
-		ids->wi_gid = pw->pw_gid;
-		snprintf(ids->wi_user, sizeof(ids->wi_user), "%s", pc->pc_user);
-	}
-	if (pc->pc_group != NULL) {
-		if ((gr = getgrnam(pc->pc_group)) == NULL) {
-			snprintf(err, errlen, "unknown group %s", pc->pc_group);
-			return -1;
-		}
-		ids->wi_gid = gr->gr_gid;
-	}
-	return 0;
-}
-
-/* Runs in the child between fork and exec: only async-signal-safe calls. */
-static void __attribute__((noreturn))
-worker_child(const struct plugin_conf *pc, const char *path, char **envp,
-    const struct worker_ids *ids, int fds[3], int execfd)
-{
-	struct rlimit	 rl;
-	sigset_t	 all;
-	int		 sig, e;
-
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	if (dup2(fds[0], 0) == -1 || dup2(fds[1], 1) == -1 ||
-	    dup2(fds[2], 2) == -1)
-		goto fail;
-	if (pc->pc_rl_as != RLIMIT_UNSET) {
-		rl.rlim_cur = rl.rlim_max = (rlim_t)pc->pc_rl_as;
-		if (setrlimit(RLIMIT_AS, &rl) == -1)
-			goto fail;
-	}
-	if (pc->pc_rl_nofile != RLIMIT_UNSET) {
-		rl.rlim_cur = rl.rlim_max = (rlim_t)pc->pc_rl_nofile;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			goto fail;
-	}
-	if (pc->pc_rl_cpu != RLIMIT_UNSET) {
-		rl.rlim_cur = rl.rlim_max = (rlim_t)pc->pc_rl_cpu;
-		if (setrlimit(RLIMIT_CPU, &rl) == -1)
-			goto fail;
-	}
-	if (pc->pc_workdir != NULL && chdir(pc->pc_workdir) == -1)
-		goto fail;
-	if (ids->wi_set) {
-		if (setgroups(1, &ids->wi_gid) == -1 ||
-		    setgid(ids->wi_gid) == -1 || setuid(ids->wi_uid) == -1)
-			goto fail;
-	}
-	execve(path, pc->pc_argv, envp);
-fail:
-	e = errno;
-	if (write(execfd, &e, sizeof(e)) == -1)
-		_exit(126);
-	_exit(127);
-}
-
 /* Spawns the instance; a failure is the plugin's runtime state. */
 void
 worker_start(struct worker *w)
 {
-	const struct plugin_conf	*pc = pool_conf(w->w_pool);
-	const struct limits_conf	*lim = pool_limits(w->w_pool);
-	struct worker_ids		 ids;
-	char				 path[PATH_MAX], err[256] = "";
-	char				**envp = NULL;
-	int				 in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	int				 errp[2] = { -1, -1 }, ex[2] = { -1, -1 };
-	int				 fds[3];
-	pid_t				 pid;
+	char	 path[PATH_MAX], err[256] = "";
+	int	 fds[4];
+	pid_t	 pid;
 
 	w->w_stopping = 0;
 	w->w_termed = 0;
+	w->w_ready_long = 0;
 	w->w_exec_error[0] = w->w_fail_reason[0] = '\0';
 	w->w_concurrency = 0;
-	if (worker_resolve(pc->pc_path, path, sizeof(path)) == -1) {
-		if (strchr(pc->pc_path, '/') != NULL)
-			snprintf(err, sizeof(err), "cannot execute %s: %s",
-			    pc->pc_path, strerror(errno));
-		else
-			snprintf(err, sizeof(err), "cannot execute %s: command "
-			    "not found (looked beside the daemon and in PATH)",
-			    pc->pc_path);
-		goto fail;
-	}
-	if ((envp = worker_build_env(pc, err, sizeof(err))) == NULL)
-		goto fail;
-	if (worker_resolve_ids(pc, &ids, err, sizeof(err)) == -1)
-		goto fail;
-	if (w->w_lr == NULL)
-		w->w_lr = line_reader_new(lim->max_line_bytes, 0);
-	if (w->w_lr_err == NULL)
-		w->w_lr_err = line_reader_new(WORKER_STDERR_MAX, LINE_TRUNCATE);
+	line_reader_free(w->w_lr);
+	line_reader_free(w->w_lr_err);
+	w->w_lr = line_reader_new(w->w_lim.wl_max_line_bytes, 0);
+	w->w_lr_err = line_reader_new(WORKER_STDERR_MAX, LINE_TRUNCATE);
 	if (w->w_lr == NULL || w->w_lr_err == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
-	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
-	    pipe2(errp, O_CLOEXEC) == -1 || pipe2(ex, O_CLOEXEC) == -1) {
-		snprintf(err, sizeof(err), "pipe: %s", strerror(errno));
+	if ((pid = spawn_start(w->w_conf, fds, path, sizeof(path), err,
+	    sizeof(err))) == -1)
 		goto fail;
-	}
-	fds[0] = in[0];
-	fds[1] = out[1];
-	fds[2] = errp[1];
-	log_flush();
-	if ((pid = fork()) == -1) {
-		snprintf(err, sizeof(err), "fork: %s", strerror(errno));
-		goto fail;
-	}
-	if (pid == 0)
-		worker_child(pc, path, envp, &ids, fds, ex[1]);
-	setpgid(pid, pid);	/* both sides, so killpg never races */
-	worker_free_env(envp);
-	close(in[0]);
-	close(out[1]);
-	close(errp[1]);
-	close(ex[1]);
 	w->w_pid = pid;
-	w->w_in = in[1];
-	w->w_out = out[0];
-	w->w_err = errp[0];
-	w->w_exec = ex[0];
-	fcntl(w->w_in, F_SETFL, O_NONBLOCK);
-	fcntl(w->w_out, F_SETFL, O_NONBLOCK);
-	fcntl(w->w_err, F_SETFL, O_NONBLOCK);
-	fcntl(w->w_exec, F_SETFL, O_NONBLOCK);
-	line_reader_free(w->w_lr);
-	line_reader_free(w->w_lr_err);
-	w->w_lr = line_reader_new(lim->max_line_bytes, 0);
-	w->w_lr_err = line_reader_new(WORKER_STDERR_MAX, LINE_TRUNCATE);
+	w->w_in = fds[0];
+	w->w_out = fds[1];
+	w->w_err = fds[2];
+	w->w_exec = fds[3];
 	buf_reset(&w->w_obuf);
 	w->w_nslots = w->w_abandoned = 0;
 	w->w_next_id = 1;
@@ -913,47 +682,23 @@ worker_start(struct worker *w)
 	w->w_child.data = w;
 	ev_child_start(w->w_loop, &w->w_child);
 	ev_timer_stop(w->w_loop, &w->w_timer);
-	ev_timer_set(&w->w_timer, pc->pc_t_start, 0.);
+	ev_timer_set(&w->w_timer, w->w_lim.wl_t_start, 0.);
 	ev_timer_start(w->w_loop, &w->w_timer);
-	log_emit(LOG_LEVEL_INFO, w->w_name, pid, NULL,
+	log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, pid, NULL,
 	    "instance %d started: %s", w->w_index, path);
 	worker_set_state(w, WORKER_STARTING);
 	return;
 fail:
-	worker_free_env(envp);
-	if (in[0] != -1) {
-		close(in[0]);
-		close(in[1]);
-	}
-	if (out[0] != -1) {
-		close(out[0]);
-		close(out[1]);
-	}
-	if (errp[0] != -1) {
-		close(errp[0]);
-		close(errp[1]);
-	}
-	if (ex[0] != -1) {
-		close(ex[0]);
-		close(ex[1]);
-	}
-	log_emit(LOG_LEVEL_WARN, w->w_name, 0, NULL, "instance %d: %s",
+	log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, 0, NULL, "instance %d: %s",
 	    w->w_index, err);
-	pool_worker_exited(w->w_pool, w, -1, err);
-	w->w_backoff = w->w_backoff == 0 ? pc->pc_restart_initial :
-	    (w->w_backoff * 2 > pc->pc_restart_max ? pc->pc_restart_max :
-	    w->w_backoff * 2);
-	ev_timer_set(&w->w_timer, w->w_backoff, 0.);
-	ev_timer_start(w->w_loop, &w->w_timer);
-	worker_set_state(w, WORKER_BACKOFF);
+	w->w_ev.we_exited(w->w_arg, w, -1, err);
+	worker_restart_later(w);
 }
 
 /* Closes its stdin; SIGTERM after the stop timeout, SIGKILL a bit later. */
 void
 worker_stop(struct worker *w)
 {
-	const struct plugin_conf	*pc = pool_conf(w->w_pool);
-
 	w->w_stopping = 1;
 	switch (w->w_state) {
 	case WORKER_BACKOFF:
@@ -973,7 +718,7 @@ worker_stop(struct worker *w)
 	worker_unmark_dirty(w);
 	worker_close_fd(w, &w->w_in, &w->w_in_io);
 	ev_timer_stop(w->w_loop, &w->w_timer);
-	ev_timer_set(&w->w_timer, pc->pc_t_stop, 0.);
+	ev_timer_set(&w->w_timer, w->w_lim.wl_t_stop, 0.);
 	ev_timer_start(w->w_loop, &w->w_timer);
 	worker_set_state(w, WORKER_DRAINING);
 }
@@ -1053,7 +798,7 @@ worker_splice(struct buf *b, const char *raw, size_t len)
 }
 
 int
-worker_send(struct worker *w, struct pool_call *call, json_t *req,
+worker_send(struct worker *w, void *call, json_t *req,
     const char *raw, size_t rawlen, uint64_t *idp)
 {
 	struct worker_slot	*s;
@@ -1084,7 +829,7 @@ worker_send(struct worker *w, struct pool_call *call, json_t *req,
  * held that way is restarted.
  */
 void
-worker_forget(struct worker *w, struct pool_call *call)
+worker_forget(struct worker *w, void *call)
 {
 	int	 i;
 
