@@ -25,6 +25,7 @@ void	 http_conn_released(void);
 #define H2_RST_WINDOW	10.0	/* seconds over which resets are counted */
 #define H2_RST_MAX	200	/* client resets per window before GOAWAY */
 #define H2_MAX_HEADERS	64	/* header fields per request */
+#define H2_LINGER	2.0	/* seconds reading after our last byte */
 
 struct h2_header {
 	char	*hh_name;
@@ -65,6 +66,7 @@ struct h2_conn {
 	int			 hc_rwant_w;	/* TLS read waits for writable */
 	int			 hc_wwant_r;	/* TLS write waits for readable */
 	int			 hc_settled;	/* the client's SETTINGS came */
+	int			 hc_linger;	/* written all, draining input */
 	ev_tstamp		 hc_start;
 	ev_tstamp		 hc_active;	/* last byte in or out */
 	ev_tstamp		 hc_wprog;	/* last write progress */
@@ -580,14 +582,28 @@ h2_conn_check(struct h2_conn *c)
 
 	if (c->hc_busy)
 		return;
+	if (c->hc_linger)
+		return;
 	if (buf_pending(&c->hc_out) == 0 && (c->hc_closing ||
 	    (!nghttp2_session_want_read(c->hc_sess) &&
 	    !nghttp2_session_want_write(c->hc_sess)))) {
-		h2_conn_close(c);
+		if (c->hc_tls != NULL || shutdown(c->hc_fd, SHUT_WR) == -1) {
+			h2_conn_close(c);
+			return;
+		}
+		/*
+		 * Closing now with input unread would reset the connection
+		 * and could lose our GOAWAY: read until the peer's EOF.
+		 */
+		c->hc_linger = 1;
+		c->hc_closing = 1;
+		if (!ev_is_active(&c->hc_rio))
+			ev_io_start(h2.loop, &c->hc_rio);
+		ev_timer_stop(h2.loop, &c->hc_timer);
+		ev_timer_set(&c->hc_timer, H2_LINGER, 0.0);
+		ev_timer_start(h2.loop, &c->hc_timer);
 		return;
 	}
-	if (c->hc_closing && ev_is_active(&c->hc_rio) && !c->hc_wwant_r)
-		ev_io_stop(h2.loop, &c->hc_rio);	/* nothing more is read */
 	if (!c->hc_settled)
 		at = c->hc_start + h2.lim.header_timeout;
 	else if (c->hc_hdr_since != 0)
@@ -613,6 +629,10 @@ h2_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp	 now = ev_now(loop);
 
 	(void)revents;
+	if (c->hc_linger) {
+		h2_conn_close(c);
+		return;
+	}
 	if (!c->hc_settled || c->hc_hdr_since != 0)
 		log_debug("h2: header timeout");
 	else if (buf_pending(&c->hc_out) > 0 || c->hc_blocked > 0 ||
@@ -641,6 +661,14 @@ h2_conn_read(struct h2_conn *c)
 {
 	ssize_t	 n;
 
+	if (c->hc_linger) {
+		while ((n = recv(c->hc_fd, h2.rbuf, sizeof(h2.rbuf), 0)) > 0)
+			;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR))
+			h2_conn_close(c);
+		return;
+	}
 	if (c->hc_wwant_r) {
 		c->hc_wwant_r = 0;
 		h2_conn_flush(c);
