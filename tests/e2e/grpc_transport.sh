@@ -45,5 +45,16 @@ check "one access log line per call" \
 	logged 'path=/test.Test/Fail status=9 '
 check "the reset flood is logged" logged 'ENHANCE_YOUR_CALM'
 
+# Graceful stop: a call in flight at SIGTERM still gets its answer.
+"$PY" -c '
+import sys, grpc
+ch = grpc.insecure_channel("127.0.0.1:" + sys.argv[1])
+got = ch.unary_unary("/test.Test/Later")(b"wait:drain", timeout=60)
+sys.exit(0 if got == b"wait:drain" else 1)' "$PORT" &
+inflight=$!
+check "the call in flight reaches the server" \
+	wait_for 300 logged 'later: waiting wait:drain'
 stop_daemon
+wait "$inflight"
+expect "a call in flight at SIGTERM is answered (GOAWAY, then drain)" 0 "$?"
 finish

@@ -84,7 +84,12 @@ later(struct grpc_call *call, const uint8_t *msg, size_t len)
 	lt->l_call = call;
 	lt->l_len = len;
 	memcpy(lt->l_msg, msg, len);
-	ev_timer_init(&lt->l_timer, later_cb, 0.05, 0.0);
+	/* "wait:..." waits longer: a call in flight across SIGTERM. */
+	ev_timer_init(&lt->l_timer, later_cb, len > 5 &&
+	    memcmp(msg, "wait:", 5) == 0 ? 1.0 : 0.05, 0.0);
+	if (len > 5 && memcmp(msg, "wait:", 5) == 0)
+		fprintf(stderr, "later: waiting %.*s\n", (int)len,
+		    (const char *)msg);
 	lt->l_timer.data = lt;
 	ev_timer_start(loop, &lt->l_timer);
 	lt->l_next = laters;
