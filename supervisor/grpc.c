@@ -23,6 +23,7 @@ struct grpc_call {
 	int				 gc_have_msg;
 	int				 gc_busy;	/* in a handler */
 	int				 gc_exposed;	/* a handler had it */
+	int				 gc_ended;	/* the final call made */
 	int				 gc_finished;
 	int				 gc_responded;	/* HEADERS sent */
 	void				(*gc_cancel)(void *);
@@ -427,6 +428,7 @@ grpc_stream_end(void *arg)
 		grpc_finish(call, GRPC_INTERNAL, "incomplete message");
 		return;
 	}
+	call->gc_ended = 1;
 	if (call->gc_method->gm_streaming) {
 		(void)grpc_call_handle(call, NULL, 0);
 		return;
@@ -443,8 +445,10 @@ grpc_stream_end(void *arg)
 
 /*
  * The stream was reset or its connection went before grpc_finish.  With a
- * cancel callback the call ends here; without one a call a handler holds
- * waits for its grpc_finish (answers dropped), others end at once.
+ * cancel callback the call ends here.  Without one, a streaming handler
+ * still waiting for messages gets its final call (msg NULL) now; a call a
+ * handler holds then waits for its grpc_finish (answers are dropped), and
+ * a call no handler has seen ends at once.
  */
 void
 grpc_stream_gone(void *arg)
@@ -454,8 +458,13 @@ grpc_stream_gone(void *arg)
 	call->gc_stream = NULL;
 	if (call->gc_finished)
 		return;
-	if (call->gc_exposed && call->gc_cancel == NULL)
+	if (call->gc_exposed && call->gc_cancel == NULL) {
+		if (call->gc_method->gm_streaming && !call->gc_ended) {
+			call->gc_ended = 1;
+			(void)grpc_call_handle(call, NULL, 0);
+		}
 		return;		/* orphaned until grpc_finish */
+	}
 	call->gc_finished = 1;
 	if (call->gc_method != NULL)
 		grpc_log(call, GRPC_CANCELLED);

@@ -37,7 +37,10 @@ struct grpc_method {
 	/*
 	 * Unary: called once with the request at the client's end of stream.
 	 * Streaming: called for each message, then once with msg NULL at the
-	 * client's end of stream.  msg is valid during the call only.
+	 * client's end of stream, or when the stream goes first and no
+	 * cancel callback is set.  msg is valid during the call only.  Every
+	 * call a handler has seen ends with grpc_finish or its cancel
+	 * callback.
 	 */
 	void		(*gm_handler)(struct grpc_call *, const uint8_t *msg,
 			    size_t len);
