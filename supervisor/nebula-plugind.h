@@ -153,6 +153,28 @@ void	 fatalx(const char *, ...)
 void	 log_access(const char *, const char *, const char *, int, size_t,
 	    double);
 
+/* h2.c: HTTP/2 connections handed over by http.c (nghttp2 kept inside) */
+struct h2_stream;
+int	 h2_take(struct ev_loop *, int, void *, const char *, size_t);
+void	 h2_set_limits(const struct limits_conf *);
+void	 h2_shutdown(void);
+size_t	 h2_connections(void);
+const char *h2_stream_header(struct h2_stream *, const char *);
+void	 h2_stream_set_data(struct h2_stream *, void *);
+int	 h2_stream_respond(struct h2_stream *, const char *const *, size_t,
+	    int);
+int	 h2_stream_write(struct h2_stream *, const void *, size_t);
+int	 h2_stream_end(struct h2_stream *, const char *const *, size_t);
+size_t	 h2_stream_pending(const struct h2_stream *);
+size_t	 h2_stream_limit(void);
+
+/* grpc.c: what h2.c calls for each stream (the API is in grpc.h) */
+void	 grpc_stream_open(struct h2_stream *);
+void	 grpc_stream_data(void *, const uint8_t *, size_t);
+void	 grpc_stream_end(void *);
+void	 grpc_stream_gone(void *);
+void	 grpc_set_limits(const struct limits_conf *);
+
 /* http.c */
 struct http_conn;
 struct http_request {

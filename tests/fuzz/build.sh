@@ -28,6 +28,10 @@ sources() {
 	case $1 in
 	fuzz_config)
 		echo "tests/fuzz/fuzz_config.c supervisor/config.c" ;;
+	fuzz_h2)
+		echo "tests/fuzz/fuzz_h2.c tests/fuzz/fake_log.c" \
+		    "supervisor/grpc.c supervisor/h2.c supervisor/tls.c" \
+		    "protocol/buf.c" ;;
 	fuzz_http)
 		echo "tests/fuzz/fuzz_http.c tests/fuzz/fake_log.c" \
 		    "tests/fuzz/fake_pool.c supervisor/agent.c" \
@@ -48,6 +52,7 @@ sources() {
 libs() {
 	case $1 in
 	fuzz_config)	echo "-lyaml -ljansson" ;;
+	fuzz_h2)	echo "-lnghttp2 -lev -lssl -lcrypto" ;;
 	fuzz_http)	echo "-lhttp_parser -lev -ljansson -lssl -lcrypto -lm" ;;
 	fuzz_line)	echo "-ljansson" ;;
 	fuzz_rid)	echo "-ljansson -lcrypto" ;;
@@ -61,7 +66,7 @@ fresh() {
 	[ -f "$bin" ] && [ -z "$(find "$@" -newer "$bin" 2>/dev/null)" ]
 }
 
-[ $# -gt 0 ] || set -- fuzz_config fuzz_http fuzz_line fuzz_rid
+[ $# -gt 0 ] || set -- fuzz_config fuzz_h2 fuzz_http fuzz_line fuzz_rid
 for t in "$@"; do
 	srcs=
 	for s in $(sources "$t"); do

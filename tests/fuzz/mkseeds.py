@@ -280,10 +280,65 @@ def config_seeds():
     return seeds
 
 
+def h2_frame(ftype, flags, sid, payload=b""):
+    return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + \
+        sid.to_bytes(4, "big") + payload
+
+
+def h2_hpack(headers):
+    """Literal fields without indexing, no Huffman, short strings."""
+    out = b""
+    for name, value in headers:
+        out += b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + \
+            value
+    return out
+
+
+def h2_seeds():
+    """fuzz_h2: a mode byte, then what follows the connection preface."""
+    def headers(path, extra=()):
+        return h2_hpack([(b":method", b"POST"), (b":scheme", b"http"),
+                         (b":path", path), (b":authority", b"f"),
+                         (b"content-type", b"application/grpc"),
+                         (b"te", b"trailers")] + list(extra))
+
+    def msg(data, flag=0):
+        return bytes([flag]) + len(data).to_bytes(4, "big") + data
+
+    settings = h2_frame(4, 0, 0)
+    seeds = {}
+
+    def call(name, path, body, extra=(), mode=0, end=1):
+        seeds[name] = bytes([mode]) + settings + \
+            h2_frame(1, 4, 1, headers(path, extra)) + \
+            h2_frame(0, end, 1, body)
+
+    call("echo", b"/t.T/Echo", msg(b"hello"))
+    call("echo-written", b"/t.T/Echo", msg(b"hello"), mode=2)
+    call("bidi", b"/t.T/Bidi", msg(b"a") + msg(b"bb") + msg(b""))
+    call("fail", b"/t.T/Fail", msg(b"caf\xc3\xa9 100%\n"))
+    call("hold", b"/t.T/Hold", msg(b"x"), end=0)
+    call("unknown", b"/t.T/Nope", msg(b"x"))
+    call("big", b"/t.T/Echo", msg(b"z" * 100), mode=1)
+    call("compressed", b"/t.T/Echo", msg(b"x", 1))
+    call("timeout", b"/t.T/Echo", msg(b"x"), [(b"grpc-timeout", b"15m")])
+    call("gzip", b"/t.T/Echo", msg(b"x"), [(b"grpc-encoding", b"gzip")])
+    seeds["reset"] = bytes([0]) + settings + b"".join(
+        h2_frame(1, 4, 2 * i + 1, headers(b"/t.T/Hold")) +
+        h2_frame(3, 0, 2 * i + 1, (8).to_bytes(4, "big"))
+        for i in range(8))
+    seeds["window"] = bytes([0]) + h2_frame(4, 0, 0, bytes(
+        [0, 4, 0, 0, 0, 0])) + h2_frame(1, 4, 1, headers(b"/t.T/Bidi")) + \
+        h2_frame(0, 0, 1, msg(b"w" * 40)) + h2_frame(6, 0, 0, b"12345678")
+    seeds["garbage"] = bytes([0]) + b"GARBAGE" * 4
+    return seeds
+
+
 def main():
     if os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
-    for target, seeds in (("fuzz_http", http_seeds()),
+    for target, seeds in (("fuzz_h2", h2_seeds()),
+                          ("fuzz_http", http_seeds()),
                           ("fuzz_line", line_seeds()),
                           ("fuzz_rid", rid_seeds()),
                           ("fuzz_config", config_seeds())):

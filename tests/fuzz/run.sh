@@ -13,7 +13,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 export top_srcdir top_builddir
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-[ $# -gt 0 ] || set -- fuzz_config fuzz_http fuzz_line fuzz_rid
+[ $# -gt 0 ] || set -- fuzz_config fuzz_h2 fuzz_http fuzz_line fuzz_rid
 out="$top_builddir/tests/fuzz"
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
 

@@ -1,0 +1,11 @@
+# tests/grpc/: the HTTP/2 and gRPC transport (h2.c, grpc.c) on a test
+# server with test methods, driven by Debian's python3-grpcio (generic
+# calls, no stubs) and by hostile peers on raw sockets.
+check_PROGRAMS += tests/grpc/grpc_testserver
+tests_grpc_grpc_testserver_SOURCES = tests/grpc/grpc_testserver.c
+tests_grpc_grpc_testserver_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
+	-I$(top_srcdir)/supervisor
+tests_grpc_grpc_testserver_LDADD = $(NEBULAD_LIBS)
+TESTS += tests/e2e/grpc_transport.sh
+EXTRA_DIST += tests/e2e/grpc_transport.sh tests/grpc/grpc_client.py \
+	tests/grpc/h2_hostile.py
