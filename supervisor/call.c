@@ -304,7 +304,7 @@ call_reserved(json_t *body)
 
 /* Hands the request (taken) to the pool; NULL when answered at once. */
 static struct call *
-call_submit(struct pool *pool, enum pool_op op, const char *type,
+call_submit(struct pool *pool, enum pool_op op, const struct call_req *cq,
     const char *version, json_t *wreq, const char *raw, size_t rawlen,
     call_done_cb *cb, void *arg)
 {
@@ -321,11 +321,11 @@ call_submit(struct pool *pool, enum pool_op op, const char *type,
 	ca->ca_cb = cb;
 	ca->ca_arg = arg;
 	ca->ca_start = ev_now(calls.loop);
-	snprintf(ca->ca_type, sizeof(ca->ca_type), "%s", type);
+	snprintf(ca->ca_type, sizeof(ca->ca_type), "%s", cq->cq_type);
 	snprintf(ca->ca_version, sizeof(ca->ca_version), "%s", version);
 	/* NULL when it answered at once, through call_pool_done (ca gone). */
-	if ((pc = pool_call(pool, op, wreq, raw, rawlen, call_pool_done, ca)) ==
-	    NULL)
+	if ((pc = pool_call(pool, op, wreq, raw, rawlen, cq->cq_timeout,
+	    call_pool_done, ca)) == NULL)
 		return NULL;
 	ca->ca_pcall = pc;
 	return ca;
@@ -375,13 +375,13 @@ call_create(const struct call_req *cq, call_done_cb *cb, void *arg)
 	if (cq->cq_raw != NULL && !call_reserved(cq->cq_body)) {
 		wreq = call_worker_request(cq, NULL, POOL_OP_CREATE,
 		    cq->cq_type, version);
-		return call_submit(pool, POOL_OP_CREATE, cq->cq_type, version,
-		    wreq, cq->cq_raw, cq->cq_rawlen, cb, arg);
+		return call_submit(pool, POOL_OP_CREATE, cq, version, wreq,
+		    cq->cq_raw, cq->cq_rawlen, cb, arg);
 	}
 	wreq = call_worker_request(cq, json_copy(cq->cq_body), POOL_OP_CREATE,
 	    cq->cq_type, version);
-	return call_submit(pool, POOL_OP_CREATE, cq->cq_type, version, wreq,
-	    NULL, 0, cb, arg);
+	return call_submit(pool, POOL_OP_CREATE, cq, version, wreq, NULL, 0,
+	    cb, arg);
 }
 
 /*
@@ -440,8 +440,7 @@ call_resource(enum pool_op op, const struct call_req *cq, call_done_cb *cb,
 	}
 	wreq = call_worker_request(cq, NULL, op, cq->cq_type, version);
 	json_object_set(wreq, "resource_meta", rid.rid_meta);
-	ca = call_submit(pool, op, cq->cq_type, version, wreq, NULL, 0, cb,
-	    arg);
+	ca = call_submit(pool, op, cq, version, wreq, NULL, 0, cb, arg);
 	rid_clear(&rid);
 	return ca;
 }

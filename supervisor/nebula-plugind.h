@@ -252,7 +252,7 @@ const char	*pool_name(const struct pool *);
 const struct plugin_conf *pool_conf(const struct pool *);
 void		 pool_stats(struct pool *, struct pool_stats *);
 struct pool_call *pool_call(struct pool *, enum pool_op, json_t *,
-		    const char *, size_t, pool_done_cb *, void *);
+		    const char *, size_t, double, pool_done_cb *, void *);
 void		 pool_call_cancel(struct pool_call *);
 void		 pool_fail_queued(struct pool *, int, const char *,
 		    const char *);

@@ -454,12 +454,13 @@ pool_op_timeout(const struct plugin_conf *pc, enum pool_op op)
  * Submits a request (the JSON object is taken) and calls cb once with the
  * outcome.  raw, when not NULL, is a JSON object whose members go on the
  * worker's line after req's, copied as they are: it is borrowed, and must
- * stay valid until the call is answered or cancelled.  Immediate refusals
- * (503, 429) call cb before this returns NULL.
+ * stay valid until the call is answered or cancelled.  within, when > 0,
+ * is the caller's own deadline in seconds: it shortens the op's timeout.
+ * Immediate refusals (503, 429) call cb before this returns NULL.
  */
 struct pool_call *
 pool_call(struct pool *p, enum pool_op op, json_t *req, const char *raw,
-    size_t rawlen, pool_done_cb *cb, void *arg)
+    size_t rawlen, double within, pool_done_cb *cb, void *arg)
 {
 	struct pool_call	*c;
 	struct worker		*w;
@@ -483,6 +484,8 @@ pool_call(struct pool *p, enum pool_op op, json_t *req, const char *raw,
 	c->c_cb = cb;
 	c->c_arg = arg;
 	timeout = pool_op_timeout(p->p_conf, op);
+	if (within > 0 && within < timeout)
+		timeout = within;
 	c->c_deadline = ev_now(p->p_loop) + timeout;
 	ev_timer_init(&c->c_timer, pool_call_timeout, timeout, 0.);
 	c->c_timer.repeat = timeout;

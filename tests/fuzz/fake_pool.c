@@ -235,13 +235,14 @@ fake_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* Takes req; answers through cb, at once (returning NULL) or later. */
 struct pool_call *
 pool_call(struct pool *p, enum pool_op op, json_t *req, const char *raw,
-    size_t rawlen, pool_done_cb *cb, void *arg)
+    size_t rawlen, double within, pool_done_cb *cb, void *arg)
 {
 	struct pool_call	*c;
 	struct pool_result	 res;
 	const char		*mode;
 	json_int_t		 n;
 
+	(void)within;
 	/* What the worker would see: the spliced body's members too. */
 	if (raw != NULL) {
 		json_t *body = json_loadb(raw, rawlen, 0, NULL);

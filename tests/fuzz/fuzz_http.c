@@ -166,7 +166,9 @@ fuzz_init(void)
 		fuzz_die(err);
 	fuzz_find_listener();
 	pools = fake_pools_init(fz.loop, &npools);
-	router_set_pools(pools, npools);
+	call_set_pools(pools, npools);
+	router_add(&rest_table);
+	router_add(&probe_table);
 	fz.ready = 1;
 }
 
@@ -185,9 +187,9 @@ fuzz_setup(uint8_t mode)
 		a = fz.auth_private;
 		break;
 	}
-	router_init(fz.loop, mode & MODE_KEYS ? &fz.keys : NULL, a);
+	call_init(fz.loop, mode & MODE_KEYS ? &fz.keys : NULL, a);
 	http_set_limits(mode & MODE_TINY ? &fz.tiny : &fz.normal);
-	router_set_draining((mode & MODE_DRAIN) != 0);
+	call_set_draining((mode & MODE_DRAIN) != 0);
 }
 
 /*

@@ -166,7 +166,7 @@ static struct pool_call *
 call(struct pool *p, const char *what, struct answer *a)
 {
 	return pool_call(p, POOL_OP_CREATE, json_pack("{s:s, s:s}", "op",
-	    "create", "what", what), NULL, 0, done_cb, a);
+	    "create", "what", what), NULL, 0, 0, done_cb, a);
 }
 
 static int

@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""Drives nebula-plugind's gRPC front as Flyte's propeller would: a real
+gRPC client (Debian's python3-grpcio) with messages and service stubs
+generated at test time from the pinned @flyteorg/flyteidl protos.
+Prints TAP-like "ok - ..." / "not ok - ..." lines; the exit status is the
+number of failures.
+
+Usage: flyte_agent_client.py HOST:PORT STUBS_DIR [--token T] [--only auth]
+"""
+import concurrent.futures
+import sys
+import time
+
+ADDR = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+TOKEN = None
+ONLY = None
+args = sys.argv[3:]
+while args:
+    if args[0] == "--token":
+        TOKEN = args[1]
+        args = args[2:]
+    elif args[0] == "--only":
+        ONLY = args[1]
+        args = args[2:]
+    else:
+        sys.exit("unknown argument " + args[0])
+
+import grpc  # noqa: E402
+from flyteidl.admin import agent_pb2 as A  # noqa: E402
+from flyteidl.core import literals_pb2 as L  # noqa: E402
+from flyteidl.core import tasks_pb2 as T  # noqa: E402
+from flyteidl.core import execution_pb2 as E  # noqa: E402
+from flyteidl.service import agent_pb2_grpc as S  # noqa: E402
+from google.protobuf import struct_pb2  # noqa: E402
+
+FAILED = 0
+
+
+def ok(name, cond, detail=""):
+    global FAILED
+    if cond:
+        print("ok - " + name)
+    else:
+        FAILED += 1
+        print("not ok - " + name)
+        if detail:
+            print("#   " + str(detail).replace("\n", " ")[:400])
+
+
+def md():
+    return (("authorization", "Bearer " + TOKEN),) if TOKEN else ()
+
+
+def code_of(fn):
+    try:
+        fn()
+    except grpc.RpcError as e:
+        return e.code(), e.details()
+    return grpc.StatusCode.OK, ""
+
+
+def template(ttype, version=0, custom=None):
+    t = T.TaskTemplate(type=ttype, task_type_version=version)
+    if custom is not None:
+        t.custom.update(custom)
+    return t
+
+
+def inputs(**kw):
+    m = L.LiteralMap()
+    for k, v in kw.items():
+        lit = m.literals[k]
+        if isinstance(v, bool):
+            lit.scalar.primitive.boolean = v
+        elif isinstance(v, int):
+            lit.scalar.primitive.integer = v
+        else:
+            lit.scalar.primitive.string_value = v
+    return m
+
+
+def meta(exec_id="exec-1"):
+    m = A.TaskExecutionMetadata(namespace="ns")
+    m.task_execution_id.node_execution_id.node_id = exec_id
+    m.labels["team"] = "data"
+    return m
+
+
+chan = grpc.insecure_channel(ADDR)
+grpc.channel_ready_future(chan).result(timeout=20)
+async_stub = S.AsyncAgentServiceStub(chan)
+sync_stub = S.SyncAgentServiceStub(chan)
+meta_stub = S.AgentMetadataServiceStub(chan)
+
+
+def cat(name, version=0):
+    return A.TaskCategory(name=name, version=version)
+
+
+if ONLY == "auth":
+    c, _ = code_of(lambda: meta_stub.ListAgents(A.ListAgentsRequest()))
+    ok("no token: UNAUTHENTICATED", c == grpc.StatusCode.UNAUTHENTICATED, c)
+    c, _ = code_of(lambda: meta_stub.ListAgents(
+        A.ListAgentsRequest(), metadata=(("authorization", "Bearer nope"),)))
+    ok("wrong token: UNAUTHENTICATED", c == grpc.StatusCode.UNAUTHENTICATED,
+       c)
+    r = meta_stub.ListAgents(A.ListAgentsRequest(), metadata=md())
+    ok("good token lists agents", len(r.agents) > 0)
+    c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
+        template=template("echo"), inputs=inputs(x=1)), metadata=md()))
+    ok("good token creates", c == grpc.StatusCode.OK, c)
+    sys.exit(FAILED)
+
+# Metadata service.
+r = meta_stub.ListAgents(A.ListAgentsRequest(), metadata=md())
+names = sorted(a.name for a in r.agents)
+ok("ListAgents names every plugin", "echo" in names and "sleep" in names,
+   names)
+echo = [a for a in r.agents if a.name == "echo"][0]
+ok("an agent lists its task categories",
+   any(c.name == "echo" and c.version == 1
+       for c in echo.supported_task_categories), echo)
+r = meta_stub.GetAgent(A.GetAgentRequest(name="sleep"), metadata=md())
+ok("GetAgent answers the agent", r.agent.name == "sleep", r)
+c, _ = code_of(lambda: meta_stub.GetAgent(A.GetAgentRequest(name="nosuch"),
+                                          metadata=md()))
+ok("GetAgent of an unknown agent: NOT_FOUND", c == grpc.StatusCode.NOT_FOUND,
+   c)
+
+# echo: create, get, delete; typed outputs.
+cr = async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("echo"), inputs=inputs(n=3, s="hi", b=True),
+    output_prefix="s3://bucket/x", task_execution_metadata=meta()),
+    metadata=md())
+ok("CreateTask answers resource_meta bytes", len(cr.resource_meta) > 0, cr)
+g = async_stub.GetTask(A.GetTaskRequest(task_category=cat("echo"),
+                                        resource_meta=cr.resource_meta),
+                       metadata=md())
+ok("GetTask: echo is SUCCEEDED",
+   g.resource.phase == E.TaskExecution.SUCCEEDED, g)
+lits = g.resource.outputs.literals
+ok("outputs are a LiteralMap: integer",
+   lits["n"].scalar.primitive.integer == 3, g.resource.outputs)
+ok("outputs are a LiteralMap: string",
+   lits["s"].scalar.primitive.string_value == "hi")
+ok("outputs are a LiteralMap: boolean", lits["b"].scalar.primitive.boolean)
+g1 = async_stub.GetTask(A.GetTaskRequest(task_category=cat("echo", 1),
+                                         resource_meta=cr.resource_meta),
+                        metadata=md())
+ok("task category version 1 is v1",
+   g1.resource.phase == E.TaskExecution.SUCCEEDED)
+g2 = async_stub.GetTask(A.GetTaskRequest(task_type="echo",
+                                         resource_meta=cr.resource_meta),
+                        metadata=md())
+ok("the deprecated task_type still routes",
+   g2.resource.phase == E.TaskExecution.SUCCEEDED)
+async_stub.DeleteTask(A.DeleteTaskRequest(task_category=cat("echo"),
+                                          resource_meta=cr.resource_meta),
+                      metadata=md())
+ok("DeleteTask answers", True)
+
+# sleep: RUNNING, then SUCCEEDED.
+cr = async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("sleep", custom={"seconds": 2})), metadata=md())
+g = async_stub.GetTask(A.GetTaskRequest(task_category=cat("sleep"),
+                                        resource_meta=cr.resource_meta),
+                       metadata=md())
+ok("sleep is RUNNING at first", g.resource.phase == E.TaskExecution.RUNNING,
+   g)
+phase = None
+for _ in range(300):
+    g = async_stub.GetTask(A.GetTaskRequest(task_category=cat("sleep"),
+                                            resource_meta=cr.resource_meta),
+                           metadata=md())
+    phase = g.resource.phase
+    if phase == E.TaskExecution.SUCCEEDED:
+        break
+    time.sleep(0.1)
+ok("sleep goes SUCCEEDED", phase == E.TaskExecution.SUCCEEDED, phase)
+
+# Status codes.
+c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("nosuch")), metadata=md()))
+ok("no plugin: NOT_FOUND", c == grpc.StatusCode.NOT_FOUND, c)
+c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("echo", 7)), metadata=md()))
+ok("no such version: NOT_FOUND", c == grpc.StatusCode.NOT_FOUND, c)
+c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(),
+                                             metadata=md()))
+ok("no template: INVALID_ARGUMENT", c == grpc.StatusCode.INVALID_ARGUMENT, c)
+c, _ = code_of(lambda: async_stub.GetTask(A.GetTaskRequest(
+    task_category=cat("echo"), resource_meta=b"not-an-id"), metadata=md()))
+ok("an id that does not decode: INVALID_ARGUMENT",
+   c == grpc.StatusCode.INVALID_ARGUMENT, c)
+cr = async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("tw", custom={"action": "hang"})), metadata=md())
+c, _ = code_of(lambda: async_stub.GetTask(A.GetTaskRequest(
+    task_category=cat("tw"), resource_meta=cr.resource_meta),
+    metadata=md(), timeout=60))
+ok("a hanging worker: DEADLINE_EXCEEDED",
+   c == grpc.StatusCode.DEADLINE_EXCEEDED, c)
+c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("tw", custom={"action": "crash"})), metadata=md()))
+ok("a worker that dies: INTERNAL", c == grpc.StatusCode.INTERNAL, c)
+c, d = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("tw", custom={"action": "slow", "ms": 3000})),
+    metadata=md(), timeout=0.5))
+ok("grpc-timeout bounds the call: DEADLINE_EXCEEDED",
+   c == grpc.StatusCode.DEADLINE_EXCEEDED, (c, d))
+c, _ = code_of(lambda: async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+    task_category=cat("echo"), resource_meta=b"x"),
+    metadata=md()).next())
+ok("GetTaskLogs of a plugin without logs: UNIMPLEMENTED",
+   c == grpc.StatusCode.UNIMPLEMENTED, c)
+
+# A sync plugin through ExecuteTaskSync.
+
+
+def sync_requests():
+    yield A.ExecuteTaskSyncRequest(header=A.CreateRequestHeader(
+        template=template("tw", custom={"action": "sync"})))
+    yield A.ExecuteTaskSyncRequest(inputs=inputs(q=5))
+
+
+resps = list(sync_stub.ExecuteTaskSync(sync_requests(), metadata=md()))
+ok("ExecuteTaskSync answers one header",
+   len(resps) == 1 and resps[0].HasField("header"), resps)
+if resps:
+    rs = resps[0].header.resource
+    ok("ExecuteTaskSync: the resource is SUCCEEDED",
+       rs.phase == E.TaskExecution.SUCCEEDED, rs)
+    ok("ExecuteTaskSync: outputs are the inputs",
+       rs.outputs.literals["q"].scalar.primitive.integer == 5, rs)
+
+# 200 concurrent calls multiplexed on one channel.
+with concurrent.futures.ThreadPoolExecutor(max_workers=32) as ex:
+    futs = [ex.submit(lambda i=i: async_stub.CreateTask(A.CreateTaskRequest(
+        template=template("echo"), inputs=inputs(i=i)), metadata=md()))
+        for i in range(200)]
+    res = [f.exception() for f in futs]
+ok("200 concurrent creates on one channel all answer",
+   all(r is None for r in res), [r for r in res if r][:3])
+
+# The connector names, same messages on the wire.
+unary = chan.unary_unary(
+    "/flyteidl.service.ConnectorMetadataService/ListConnectors",
+    request_serializer=A.ListAgentsRequest.SerializeToString,
+    response_deserializer=A.ListAgentsResponse.FromString)
+r = unary(A.ListAgentsRequest(), metadata=md())
+ok("ConnectorMetadataService/ListConnectors answers",
+   any(a.name == "echo" for a in r.agents), r)
+create = chan.unary_unary(
+    "/flyteidl.service.AsyncConnectorService/CreateTask",
+    request_serializer=A.CreateTaskRequest.SerializeToString,
+    response_deserializer=A.CreateTaskResponse.FromString)
+r = create(A.CreateTaskRequest(template=template("echo")), metadata=md())
+ok("AsyncConnectorService/CreateTask answers", len(r.resource_meta) > 0)
+
+# Health.
+health = chan.unary_unary("/grpc.health.v1.Health/Check",
+                          request_serializer=lambda b: b,
+                          response_deserializer=lambda b: b)
+ok("grpc.health.v1.Health/Check: SERVING", health(b"") == b"\x08\x01")
+
+sys.exit(FAILED)
