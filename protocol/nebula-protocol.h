@@ -46,6 +46,7 @@ int	 line_reader_overflow(const struct line_reader *);
 size_t	 line_reader_buffered(const struct line_reader *);
 
 /* msg.c: JSON messages on the pipe. */
+#define MSG_HELLO_FIRST_LINE	"{\"hello\": {\"protocol\": 1, ...}}"
 struct msg_hello {
 	int	 hello_protocol;
 	char	*hello_name;		/* may be NULL */
