@@ -70,8 +70,8 @@ check_report(struct check *ck, const char *verdict, const char *name,
 static const char *
 check_hint(const struct check *ck)
 {
-	return ck->ck_sample ? " (this check needs a real template and "
-	    "used a sample built from the hello: rerun with --template FILE)"
+	return ck->ck_sample ? "; this check needs a real template and "
+	    "ran on a sample built from the hello: rerun with --template FILE"
 	    : "";
 }
 

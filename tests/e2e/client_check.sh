@@ -25,7 +25,8 @@ has "with a template, create does not mention the sample" \
 np check "$SLEEP_PLUGIN"
 expect "sleep without a template: exit 1" 1 "$RC"
 has "sleep without a template: FAIL create says to rerun with --template" \
-    '^FAIL create: .*seconds.*rerun with --template FILE' "$OUT"
+    '^FAIL create: .*seconds.*; this check needs a real template and ran on a sample built from the hello: rerun with --template FILE$' \
+    "$OUT"
 has "sleep without a template: the job checks are skipped" \
     '^SKIP get: create failed' "$OUT"
 has "sleep without a template: unknown-op needs no template" \
