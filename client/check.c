@@ -3,7 +3,8 @@
  * worker over pipes and checks its side of the line protocol one step at a
  * time (hello, create, get, concurrency, unknown op, delete, exit at end of
  * input, nothing but protocol lines on stdout), printing PASS, FAIL or SKIP
- * with a reason for each.  It owns the worker for the whole run.
+ * with a reason for each; without --template the job is a sample built
+ * from the worker's hello.  It owns the worker for the whole run.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@ struct check {
 	char			*ck_type;
 	char			*ck_version;
 	int			 ck_concurrency;
+	int			 ck_sample;	/* no --template: ours */
 	json_t			*ck_meta;	/* from create, or NULL */
 };
 
@@ -59,6 +61,18 @@ check_report(struct check *ck, const char *verdict, const char *name,
 	va_end(ap);
 	putchar('\n');
 	fflush(stdout);
+}
+
+/*
+ * What a failing check that needs a real job adds to its FAIL line when it
+ * ran on the sample template: a plugin that checks its inputs refuses it.
+ */
+static const char *
+check_hint(const struct check *ck)
+{
+	return ck->ck_sample ? "; this check needs a real template and "
+	    "ran on a sample built from the hello: rerun with --template FILE"
+	    : "";
 }
 
 static void
@@ -103,33 +117,37 @@ check_id_get(const struct check *ck, uint64_t id)
 	return id < ck->ck_nids ? ck->ck_ids[id] : CK_UNSENT;
 }
 
-/* Sends op with extra fields (borrowed, may be NULL); its id or 0. */
+/*
+ * Sends op, as the daemon would, with a create body or the job's
+ * resource_meta (both borrowed, may be NULL); its id or 0.
+ */
 static uint64_t
-check_send(struct check *ck, const char *op, json_t *fields, char *why,
-    size_t whylen)
+check_send(struct check *ck, const char *op, json_t *body, json_t *meta,
+    char *why, size_t whylen)
 {
-	json_t		*req;
-	uint64_t	 id = ++ck->ck_next;
-	char		 rqid[32];
+	struct msg_request	 req;
+	uint64_t		 id = ++ck->ck_next;
+	char			 rqid[32];
 
 	snprintf(rqid, sizeof(rqid), "check-%llu", (unsigned long long)id);
-	req = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "id", (json_int_t)id,
-	    "op", op, "task_type", ck->ck_type, "version", ck->ck_version,
-	    "request_id", rqid, "deadline_ms",
-	    (json_int_t)(ck->ck_conf->cc_timeout * 1000));
-	if (req == NULL || check_id_set(ck, id, CK_PENDING) == -1 ||
-	    (fields != NULL && json_object_update_missing(req, fields) == -1)) {
-		json_decref(req);
+	memset(&req, 0, sizeof(req));
+	req.mr_id = id;
+	req.mr_op = op;
+	req.mr_task_type = ck->ck_type;
+	req.mr_version = ck->ck_version;
+	req.mr_request_id = rqid;
+	req.mr_deadline_ms = (long long)(ck->ck_conf->cc_timeout * 1000);
+	req.mr_resource_meta = meta;
+	req.mr_body = body;
+	if (check_id_set(ck, id, CK_PENDING) == -1) {
 		snprintf(why, whylen, "out of memory");
 		return 0;
 	}
-	if (wpipe_send(ck->ck_wp, req) == -1) {
+	if (wpipe_send(ck->ck_wp, &req) == -1) {
 		snprintf(why, whylen, "cannot write the request: %s",
 		    strerror(errno));
-		json_decref(req);
 		return 0;
 	}
-	json_decref(req);
 	return id;
 }
 
@@ -207,13 +225,13 @@ check_collect(struct check *ck, uint64_t first, size_t n, json_t **ans,
 
 /* One request, one answer; NULL with why on failure. */
 static json_t *
-check_call(struct check *ck, const char *op, json_t *fields, char *why,
-    size_t whylen)
+check_call(struct check *ck, const char *op, json_t *body, json_t *meta,
+    char *why, size_t whylen)
 {
 	json_t		*ans = NULL;
 	uint64_t	 id;
 
-	if ((id = check_send(ck, op, fields, why, whylen)) == 0)
+	if ((id = check_send(ck, op, body, meta, why, whylen)) == 0)
 		return NULL;
 	if (check_collect(ck, id, 1, &ans, why, whylen) == -1)
 		return NULL;
@@ -330,21 +348,29 @@ check_hello(struct check *ck, json_t **bodyp)
 	json_t			*msg, *e, *v;
 	int			 r, n;
 
-	r = wpipe_line(ck->ck_wp, ck->ck_conf->cc_timeout, &line, &len);
+	r = wpipe_line(ck->ck_wp, ck->ck_conf->cc_start_timeout, &line,
+	    &len);
+	if (r == WPIPE_TIMEOUT) {
+		check_report(ck, "FAIL", "hello", "no hello within %g s; the "
+		    "first line on stdout must be %s",
+		    ck->ck_conf->cc_start_timeout, MSG_HELLO_FIRST_LINE);
+		return -1;
+	}
 	if (r != WPIPE_LINE) {
-		check_report(ck, "FAIL", "hello", "%s", r == WPIPE_TIMEOUT ?
-		    "no hello line within the start timeout" :
-		    "stdout closed before a hello");
+		check_report(ck, "FAIL", "hello", "stdout closed before a "
+		    "hello; the first line on stdout must be %s",
+		    MSG_HELLO_FIRST_LINE);
 		return -1;
 	}
 	if ((msg = msg_decode(line, len, err, sizeof(err))) == NULL) {
-		check_report(ck, "FAIL", "hello", "first line: %s: %.60s",
-		    err, line);
+		check_report(ck, "FAIL", "hello", "first line: %s: %.60s; it "
+		    "must be %s", err, line, MSG_HELLO_FIRST_LINE);
 		return -1;
 	}
 	if (msg_hello_parse(msg, &h, err, sizeof(err)) == -1) {
 		json_decref(msg);
-		check_report(ck, "FAIL", "hello", "%s", err);
+		check_report(ck, "FAIL", "hello", "%s; the first line on "
+		    "stdout must be %s", err, MSG_HELLO_FIRST_LINE);
 		return -1;
 	}
 	json_decref(msg);
@@ -372,6 +398,8 @@ full:
 	if (r == -1)
 		return -1;
 	if (*bodyp == NULL) {
+		/* the sample template: the hello's first task type */
+		ck->ck_sample = 1;
 		*bodyp = json_pack("{s:{s:s, s:{}}, s:{}, s:s, s:{s:s}}",
 		    "task_template", "type", ck->ck_type, "custom",
 		    "inputs", "output_prefix", "file:///tmp/nebula-check",
@@ -389,44 +417,52 @@ check_create(struct check *ck, json_t *body)
 	char	 why[512];
 	json_t	*ans, *r;
 
-	if ((ans = check_call(ck, "create", body, why, sizeof(why))) == NULL) {
-		check_report(ck, "FAIL", "create", "%s", why);
+	if ((ans = check_call(ck, "create", body, NULL, why, sizeof(why))) ==
+	    NULL) {
+		check_report(ck, "FAIL", "create", "%s%s", why,
+		    check_hint(ck));
 		return;
 	}
 	if (check_error_answer(ans, why, sizeof(why)) == -1)
-		check_report(ck, "FAIL", "create", "%s", why);
+		check_report(ck, "FAIL", "create", "%s%s", why,
+		    check_hint(ck));
 	else if (json_object_get(ans, "resource_meta") == NULL)
-		check_report(ck, "FAIL", "create", "no resource_meta");
+		check_report(ck, "FAIL", "create", "no resource_meta%s",
+		    check_hint(ck));
 	else if ((r = json_object_get(ans, "resource")) != NULL &&
 	    check_resource(r, why, sizeof(why)) == -1)
-		check_report(ck, "FAIL", "create", "inline %s", why);
+		check_report(ck, "FAIL", "create", "inline %s%s", why,
+		    check_hint(ck));
 	else {
 		ck->ck_meta = json_incref(json_object_get(ans,
 		    "resource_meta"));
 		check_report(ck, "PASS", "create", "%s/%s answered with a "
-		    "resource_meta%s", ck->ck_type, ck->ck_version,
-		    r != NULL ? " and an inline resource" : "");
+		    "resource_meta%s%s", ck->ck_type, ck->ck_version,
+		    r != NULL ? " and an inline resource" : "",
+		    ck->ck_sample ? " (to the sample template)" : "");
 	}
 	json_decref(ans);
 }
 
 static void
-check_get(struct check *ck, json_t *fields)
+check_get(struct check *ck)
 {
 	char	 why[512];
 	json_t	*ans, *r;
 
-	if ((ans = check_call(ck, "get", fields, why, sizeof(why))) == NULL) {
-		check_report(ck, "FAIL", "get", "%s", why);
+	if ((ans = check_call(ck, "get", NULL, ck->ck_meta, why,
+	    sizeof(why))) == NULL) {
+		check_report(ck, "FAIL", "get", "%s%s", why, check_hint(ck));
 		return;
 	}
 	r = json_object_get(ans, "resource");
 	if (check_error_answer(ans, why, sizeof(why)) == -1)
-		check_report(ck, "FAIL", "get", "%s", why);
+		check_report(ck, "FAIL", "get", "%s%s", why, check_hint(ck));
 	else if (r == NULL)
-		check_report(ck, "FAIL", "get", "no resource in the answer");
+		check_report(ck, "FAIL", "get", "no resource in the answer%s",
+		    check_hint(ck));
 	else if (check_resource(r, why, sizeof(why)) == -1)
-		check_report(ck, "FAIL", "get", "%s", why);
+		check_report(ck, "FAIL", "get", "%s%s", why, check_hint(ck));
 	else
 		check_report(ck, "PASS", "get", "phase %s",
 		    json_string_value(json_object_get(r, "phase")));
@@ -435,7 +471,7 @@ check_get(struct check *ck, json_t *fields)
 
 /* As many gets at once as the hello allows, each answered with its id. */
 static void
-check_concurrency(struct check *ck, json_t *fields)
+check_concurrency(struct check *ck)
 {
 	char		 why[512];
 	json_t		**ans;
@@ -451,9 +487,10 @@ check_concurrency(struct check *ck, json_t *fields)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		if ((id = check_send(ck, "get", fields, why, sizeof(why))) ==
-		    0) {
-			check_report(ck, "FAIL", "concurrency", "%s", why);
+		if ((id = check_send(ck, "get", NULL, ck->ck_meta, why,
+		    sizeof(why))) == 0) {
+			check_report(ck, "FAIL", "concurrency", "%s%s", why,
+			    check_hint(ck));
 			goto done;
 		}
 		if (i == 0)
@@ -461,7 +498,7 @@ check_concurrency(struct check *ck, json_t *fields)
 	}
 	if (check_collect(ck, first, n, ans, why, sizeof(why)) == -1) {
 		check_report(ck, "FAIL", "concurrency", "%zu requests at "
-		    "once: %s", n, why);
+		    "once: %s%s", n, why, check_hint(ck));
 		goto done;
 	}
 	for (i = 0; i < n && !bad; i++)
@@ -471,7 +508,7 @@ check_concurrency(struct check *ck, json_t *fields)
 			bad = 1;
 	if (bad)
 		check_report(ck, "FAIL", "concurrency", "request %zu of %zu: "
-		    "%s", i, n, why);
+		    "%s%s", i, n, why, check_hint(ck));
 	else
 		check_report(ck, "PASS", "concurrency", "%zu requests at once, "
 		    "each answered with its own id", n);
@@ -487,7 +524,7 @@ check_unknown_op(struct check *ck)
 	char		 why[512];
 	json_t		*ans, *e;
 
-	ans = check_call(ck, CHECK_UNKNOWN_OP, NULL, why, sizeof(why));
+	ans = check_call(ck, CHECK_UNKNOWN_OP, NULL, NULL, why, sizeof(why));
 	if (ans == NULL) {
 		check_report(ck, "FAIL", "unknown-op", "%s", why);
 		return;
@@ -504,18 +541,20 @@ check_unknown_op(struct check *ck)
 }
 
 static void
-check_delete(struct check *ck, json_t *fields)
+check_delete(struct check *ck)
 {
 	char	 why[512];
 	json_t	*ans;
 
-	if ((ans = check_call(ck, "delete", fields, why, sizeof(why))) ==
-	    NULL) {
-		check_report(ck, "FAIL", "delete", "%s", why);
+	if ((ans = check_call(ck, "delete", NULL, ck->ck_meta, why,
+	    sizeof(why))) == NULL) {
+		check_report(ck, "FAIL", "delete", "%s%s", why,
+		    check_hint(ck));
 		return;
 	}
 	if (check_error_answer(ans, why, sizeof(why)) == -1)
-		check_report(ck, "FAIL", "delete", "%s", why);
+		check_report(ck, "FAIL", "delete", "%s%s", why,
+		    check_hint(ck));
 	else
 		check_report(ck, "PASS", "delete", "answered");
 	json_decref(ans);
@@ -593,7 +632,7 @@ check_main(const struct check_conf *cc, char *const *argv)
 	static const char *const after_create[] = { "get", "concurrency",
 	    "delete", NULL };
 	struct check	 ck;
-	json_t		*body = NULL, *fields = NULL;
+	json_t		*body = NULL;
 	int		 ex;
 
 	memset(&ck, 0, sizeof(ck));
@@ -612,16 +651,13 @@ check_main(const struct check_conf *cc, char *const *argv)
 	check_create(&ck, body);
 	if (ck.ck_meta == NULL)
 		check_skip(&ck, after_create, "create failed");
-	else if ((fields = json_pack("{s:O}", "resource_meta", ck.ck_meta)) ==
-	    NULL)
-		check_skip(&ck, after_create, "out of memory");
 	else {
-		check_get(&ck, fields);
-		check_concurrency(&ck, fields);
+		check_get(&ck);
+		check_concurrency(&ck);
 	}
 	check_unknown_op(&ck);
-	if (fields != NULL)
-		check_delete(&ck, fields);
+	if (ck.ck_meta != NULL)
+		check_delete(&ck);
 	check_exit(&ck);
 	check_stdout(&ck);
 done:
@@ -629,7 +665,6 @@ done:
 	    ck.ck_nfail, ck.ck_nskip);
 	ex = ck.ck_nfail > 0 ? NPC_EXIT_FAILED : NPC_EXIT_OK;
 	json_decref(body);
-	json_decref(fields);
 	json_decref(ck.ck_meta);
 	free(ck.ck_ids);
 	free(ck.ck_type);

@@ -32,7 +32,7 @@ struct wpipe;
 #define WPIPE_EOF	0
 #define WPIPE_TIMEOUT	(-2)
 struct wpipe	*wpipe_start(char *const *);
-int		 wpipe_send(struct wpipe *, json_t *);
+int		 wpipe_send(struct wpipe *, const struct msg_request *);
 int		 wpipe_line(struct wpipe *, double, char **, size_t *);
 void		 wpipe_close(struct wpipe *);
 int		 wpipe_wait(struct wpipe *, double, int *);
@@ -44,13 +44,15 @@ double		 wpipe_now(void);
 struct local_conf {
 	double	 lc_initial;
 	double	 lc_max;
-	double	 lc_timeout;	/* hello and each answer */
+	double	 lc_start_timeout;	/* the hello */
+	double	 lc_timeout;	/* each answer */
 };
 int	 local_main(const struct local_conf *, char *const *, json_t *);
 
 /* check.c */
 struct check_conf {
-	double		 cc_timeout;	/* hello, each answer, exit */
+	double		 cc_start_timeout;	/* the hello */
+	double		 cc_timeout;	/* each answer, exit */
 	json_t		*cc_template;	/* create body, or NULL */
 	const char	*cc_type;	/* TYPE[/VERSION], or NULL */
 	int		 cc_max_concurrency;

@@ -60,31 +60,34 @@ local_await(struct local *lo, uint64_t id, int *exitp)
 	}
 }
 
-/* Sends op with the given fields (borrowed), returns the answer. */
+/*
+ * Sends op with the create body or the job's resource_meta (borrowed, may
+ * be NULL), as the daemon would; returns the answer.
+ */
 static json_t *
-local_call(struct local *lo, const char *op, json_t *fields, int *exitp)
+local_call(struct local *lo, const char *op, json_t *body, json_t *meta,
+    int *exitp)
 {
-	json_t		*req, *ans, *e;
-	uint64_t	 id = ++lo->lo_id;
-	char		 rqid[32];
+	struct msg_request	 req;
+	json_t			*ans, *e;
+	uint64_t		 id = ++lo->lo_id;
+	char			 rqid[32];
 
 	*exitp = NPC_EXIT_ERROR;
 	snprintf(rqid, sizeof(rqid), "local-%llu", (unsigned long long)id);
-	req = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "id", (json_int_t)id,
-	    "op", op, "task_type", lo->lo_type, "version", lo->lo_version,
-	    "request_id", rqid, "deadline_ms",
-	    (json_int_t)(lo->lo_conf->lc_timeout * 1000));
-	if (req == NULL || json_object_update_missing(req, fields) == -1) {
-		json_decref(req);
-		main_err("out of memory");
-		return NULL;
-	}
-	if (wpipe_send(lo->lo_wp, req) == -1) {
-		json_decref(req);
+	memset(&req, 0, sizeof(req));
+	req.mr_id = id;
+	req.mr_op = op;
+	req.mr_task_type = lo->lo_type;
+	req.mr_version = lo->lo_version;
+	req.mr_request_id = rqid;
+	req.mr_deadline_ms = (long long)(lo->lo_conf->lc_timeout * 1000);
+	req.mr_resource_meta = meta;
+	req.mr_body = body;
+	if (wpipe_send(lo->lo_wp, &req) == -1) {
 		main_err("writing to worker: %s", strerror(errno));
 		return NULL;
 	}
-	json_decref(req);
 	if ((ans = local_await(lo, id, exitp)) == NULL)
 		return NULL;
 	if ((e = json_object_get(ans, "error")) != NULL) {
@@ -115,15 +118,23 @@ local_hello(struct local *lo, json_t *body, char **typep, char **versionp)
 	json_t			*msg, *e, *vs;
 	int			 r;
 
-	r = wpipe_line(lo->lo_wp, lo->lo_conf->lc_timeout, &line, &len);
+	r = wpipe_line(lo->lo_wp, lo->lo_conf->lc_start_timeout, &line,
+	    &len);
+	if (r == WPIPE_TIMEOUT) {
+		main_err("no hello within %g s; the first line on stdout must "
+		    "be %s", lo->lo_conf->lc_start_timeout,
+		    MSG_HELLO_FIRST_LINE);
+		return -1;
+	}
 	if (r != WPIPE_LINE) {
-		main_err("worker said no hello within %gs",
-		    lo->lo_conf->lc_timeout);
+		main_err("worker closed its stdout before its hello; the first "
+		    "line on stdout must be %s", MSG_HELLO_FIRST_LINE);
 		return -1;
 	}
 	if ((msg = msg_decode(line, len, err, sizeof(err))) == NULL ||
 	    msg_hello_parse(msg, &h, err, sizeof(err)) == -1) {
-		main_err("worker hello: %s", err);
+		main_err("worker hello: %s; the first line on stdout must be "
+		    "%s", err, MSG_HELLO_FIRST_LINE);
 		json_decref(msg);
 		return -1;
 	}
@@ -170,7 +181,7 @@ local_main(const struct local_conf *lc, char *const *argv, json_t *body)
 	struct local		 lo;
 	struct npc_backoff	 bo;
 	char			*type = NULL, *version = NULL;
-	json_t			*ans = NULL, *meta, *res, *fields = NULL;
+	json_t			*ans = NULL, *meta = NULL, *res;
 	int			 ex = NPC_EXIT_ERROR, x, status;
 
 	memset(&lo, 0, sizeof(lo));
@@ -187,15 +198,14 @@ local_main(const struct local_conf *lc, char *const *argv, json_t *body)
 		goto fail;
 	lo.lo_type = type;
 	lo.lo_version = version;
-	if ((ans = local_call(&lo, "create", body, &ex)) == NULL)
+	if ((ans = local_call(&lo, "create", body, NULL, &ex)) == NULL)
 		goto fail;
 	ex = NPC_EXIT_ERROR;
-	if ((meta = json_object_get(ans, "resource_meta")) == NULL) {
+	if ((meta = json_incref(json_object_get(ans, "resource_meta"))) ==
+	    NULL) {
 		main_err("worker answered create without resource_meta");
 		goto fail;
 	}
-	if ((fields = json_pack("{s:O}", "resource_meta", meta)) == NULL)
-		goto fail;
 	res = json_object_get(ans, "resource");
 	npc_backoff_init(&bo, lc->lc_initial, lc->lc_max);
 	while (res == NULL || local_phase(res) == NULL ||
@@ -208,14 +218,14 @@ local_main(const struct local_conf *lc, char *const *argv, json_t *body)
 		if (npc_poll_sleep(npc_backoff_next(&bo), &main_stop) ==
 		    NPC_POLL_CANCELLED) {
 			json_decref(ans);
-			ans = local_call(&lo, "delete", fields, &x);
+			ans = local_call(&lo, "delete", NULL, meta, &x);
 			main_err("interrupted: job %s", ans != NULL ?
 			    "deleted" : "not deleted");
 			ex = NPC_EXIT_FAILED;
 			goto fail;
 		}
 		json_decref(ans);
-		if ((ans = local_call(&lo, "get", fields, &ex)) == NULL)
+		if ((ans = local_call(&lo, "get", NULL, meta, &ex)) == NULL)
 			goto fail;
 		ex = NPC_EXIT_ERROR;
 		if ((res = json_object_get(ans, "resource")) == NULL) {
@@ -231,7 +241,7 @@ local_main(const struct local_conf *lc, char *const *argv, json_t *body)
 		    LOCAL_STOP_TIMEOUT);
 fail:
 	json_decref(ans);
-	json_decref(fields);
+	json_decref(meta);
 	free(type);
 	free(version);
 	wpipe_free(lo.lo_wp);

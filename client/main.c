@@ -19,6 +19,7 @@
 #define MAIN_ENV_URL		"NEBULA_PLUGIN_URL"
 #define MAIN_ENV_TOKEN		"NEBULA_PLUGIN_TOKEN_FILE"
 #define MAIN_CHECK_TIMEOUT	5.0
+#define MAIN_START_TIMEOUT	5.0	/* the daemon's default timeouts.start */
 #define MAIN_CHECK_CONCURRENCY	64
 #define MAIN_WATCH_INFLIGHT	32
 
@@ -46,10 +47,13 @@ main_usage(void)
 	    "  run [-i SECONDS] [-m SECONDS] [-r COUNT] TYPE[/VERSION] FILE|-\n"
 	    "  list\n"
 	    "  watch [-i SECONDS] [-m SECONDS] [-n COUNT] [-r COUNT] FILE|-\n"
-	    "  local [-i SECONDS] [-m SECONDS] [-w SECONDS] [--] COMMAND "
-	    "[ARG]...\n"
-	    "  check [-n COUNT] [-w SECONDS] [--template FILE] "
-	    "[--type TYPE[/VERSION]] [--] COMMAND [ARG]...\n", NPC_PROGNAME);
+	    "  local [-i SECONDS] [-m SECONDS] [-w SECONDS] "
+	    "[--start-timeout SECONDS]\n"
+	    "        [--] COMMAND [ARG]...\n"
+	    "  check [-n COUNT] [-w SECONDS] [--start-timeout SECONDS] "
+	    "[--template FILE]\n"
+	    "        [--type TYPE[/VERSION]] [--] COMMAND [ARG]...\n",
+	    NPC_PROGNAME);
 }
 
 void
@@ -510,20 +514,28 @@ cmd_watch(const struct main_opts *mo, int argc, char **argv)
 static int
 cmd_local(const struct main_opts *mo, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "start-timeout", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct local_conf	 lc;
 	json_t			*body;
 	int			 ch, ex;
 
 	lc.lc_initial = NPC_POLL_INITIAL;
 	lc.lc_max = NPC_POLL_MAX;
+	lc.lc_start_timeout = MAIN_START_TIMEOUT;
 	lc.lc_timeout = mo->mo_timeout;
 	optind = 0;
-	while ((ch = getopt(argc, argv, "+i:m:w:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+i:m:w:", longopts, NULL)) !=
+	    -1) {
 		if ((ch == 'i' && main_seconds(optarg, &lc.lc_initial) == 0) ||
 		    (ch == 'm' && main_seconds(optarg, &lc.lc_max) == 0) ||
-		    (ch == 'w' && main_seconds(optarg, &lc.lc_timeout) == 0))
+		    (ch == 'w' && main_seconds(optarg, &lc.lc_timeout) == 0) ||
+		    (ch == 'S' &&
+		    main_seconds(optarg, &lc.lc_start_timeout) == 0))
 			continue;
-		if (ch != 'i' && ch != 'm' && ch != 'w')
+		if (ch != 'i' && ch != 'm' && ch != 'w' && ch != 'S')
 			main_usage();
 		return NPC_EXIT_USAGE;
 	}
@@ -543,6 +555,7 @@ static int
 cmd_check(const struct main_opts *mo, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "start-timeout", required_argument, NULL, 'S' },
 		{ "template", required_argument, NULL, 'f' },
 		{ "type", required_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 }
@@ -553,6 +566,7 @@ cmd_check(const struct main_opts *mo, int argc, char **argv)
 
 	(void)mo;
 	memset(&cc, 0, sizeof(cc));
+	cc.cc_start_timeout = MAIN_START_TIMEOUT;
 	cc.cc_timeout = MAIN_CHECK_TIMEOUT;
 	cc.cc_max_concurrency = MAIN_CHECK_CONCURRENCY;
 	optind = 0;
@@ -571,6 +585,10 @@ cmd_check(const struct main_opts *mo, int argc, char **argv)
 		case 'n':
 			if (main_count(optarg, 1, NP_MAX_CONCURRENCY,
 			    &cc.cc_max_concurrency) == -1)
+				goto fail;
+			break;
+		case 'S':
+			if (main_seconds(optarg, &cc.cc_start_timeout) == -1)
 				goto fail;
 			break;
 		case 'w':

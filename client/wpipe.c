@@ -135,7 +135,7 @@ wpipe_pid(const struct wpipe *wp)
 
 /* Writes one request line; -1 when the worker does not take it. */
 int
-wpipe_send(struct wpipe *wp, json_t *msg)
+wpipe_send(struct wpipe *wp, const struct msg_request *req)
 {
 	struct buf	 b = { 0 };
 	struct pollfd	 pfd;
@@ -146,8 +146,10 @@ wpipe_send(struct wpipe *wp, json_t *msg)
 		errno = EPIPE;
 		return -1;
 	}
-	if (msg_encode(&b, msg) == -1)
+	if (msg_request_encode(&b, req) == -1) {
+		errno = EINVAL;
 		goto fail;
+	}
 	while (buf_pending(&b) > 0) {
 		n = buf_write(&b, wp->wp_in);
 		if (n == -1 && errno != EAGAIN)

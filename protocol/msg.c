@@ -1,8 +1,10 @@
 /*
  * The message codec of the line protocol: one JSON object per line.  It
  * decodes and size-checks what a worker writes (the hello and responses
- * naming an id), encodes requests as compact single lines, and maps a
- * worker's error codes onto HTTP statuses.
+ * naming an id), encodes messages as compact single lines, holds the rule
+ * that matches a task type against a task_types list, and maps a worker's
+ * error codes onto HTTP statuses.  The request line has its own codec in
+ * request.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +134,38 @@ msg_task_types_valid(json_t *tt, char *err, size_t errlen)
 				    "without '/'", i, j);
 				return -1;
 			}
+	}
+	return 0;
+}
+
+/*
+ * The routing rule: does this task_types array serve type (and version,
+ * unless NULL)?  An entry without "versions" serves v1 only.  Entries that
+ * are not well formed serve nothing.
+ */
+int
+msg_serves(json_t *task_types, const char *type, const char *version)
+{
+	size_t		 i, j;
+	const char	*t;
+	json_t		*e, *vs, *v;
+
+	json_array_foreach(task_types, i, e) {
+		t = json_string_value(json_object_get(e, "type"));
+		if (t == NULL || strcmp(t, type) != 0)
+			continue;
+		if (version == NULL)
+			return 1;
+		vs = json_object_get(e, "versions");
+		if (vs == NULL) {
+			if (strcmp(version, "v1") == 0)
+				return 1;
+			continue;
+		}
+		json_array_foreach(vs, j, v)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), version) == 0)
+				return 1;
 	}
 	return 0;
 }

@@ -46,6 +46,7 @@ int	 line_reader_overflow(const struct line_reader *);
 size_t	 line_reader_buffered(const struct line_reader *);
 
 /* msg.c: JSON messages on the pipe. */
+#define MSG_HELLO_FIRST_LINE	"{\"hello\": {\"protocol\": 1, ...}}"
 struct msg_hello {
 	int	 hello_protocol;
 	char	*hello_name;		/* may be NULL */
@@ -60,6 +61,27 @@ json_t	*msg_hello_new(const char *, json_t *, int);
 int	 msg_id(json_t *, uint64_t *);
 int	 msg_task_types_valid(json_t *, char *, size_t);
 int	 msg_error_status(const char *);
+int	 msg_serves(json_t *, const char *, const char *);
+
+/* request.c: the request line, daemon to worker (SPEC.md section 3). */
+struct msg_request {
+	uint64_t	 mr_id;
+	const char	*mr_op;		/* "create", "get", "delete", ... */
+	const char	*mr_task_type;
+	const char	*mr_version;
+	const char	*mr_request_id;	/* or NULL: left out */
+	const char	*mr_traceparent;	/* or NULL: left out */
+	long long	 mr_deadline_ms;	/* < 0: left out */
+	json_t		*mr_resource_meta;	/* get/delete: borrowed, or NULL */
+	json_t		*mr_body;	/* create: its members follow the
+					   daemon's (borrowed), or NULL */
+	const char	*mr_raw;	/* create: a JSON object text spliced
+					   as is instead of mr_body, or NULL */
+	size_t		 mr_rawlen;
+};
+int	 msg_request_encode(struct buf *, const struct msg_request *);
+int	 msg_request_reserved(json_t *);
+int	 msg_request_parse(json_t *, struct msg_request *, char *, size_t);
 
 /* rid.c: the opaque resource_id that carries a job's state. */
 #define RID_MAX_KEYS	8

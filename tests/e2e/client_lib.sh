@@ -1,8 +1,8 @@
 # shellcheck shell=sh
 # Helpers for the nebula-plugin end-to-end tests, on top of lib.sh: run the
 # client capturing its exit status, stdout and stderr (kept for a sanitizer
-# check at the end), and a small worker in shell whose misbehaviour is
-# chosen by environment variables.
+# check at the end), a small worker in shell whose misbehaviour is chosen
+# by environment variables, and one that records the request lines.
 # shellcheck source=lib.sh
 . "${top_srcdir:?run through make check}/tests/e2e/lib.sh"
 
@@ -74,6 +74,29 @@ if [ -n "${SHW_NO_EXIT:-}" ]; then
 fi
 EOF
 chmod +x "$SHWORKER"
+
+# A worker in shell that serves raw/v2 and appends every request line, as
+# it came, to $RAW_RECORD.
+RAWWORKER="$E2E_TMP/rawworker"
+cat >"$RAWWORKER" <<'EOF'
+#!/bin/sh
+printf '%s\n' '{"hello":{"protocol":1,"task_types":[{"type":"raw","versions":["v2","v3"]}]}}'
+while IFS= read -r line; do
+	printf '%s\n' "$line" >>"$RAW_RECORD"
+	id=$(printf '%s\n' "$line" | sed -n 's/^{"id":\([0-9][0-9]*\),.*/\1/p')
+	case $line in
+	*'"op":"create"'*)
+		printf '{"id":%s,"resource_meta":{"job":1}}\n' "$id" ;;
+	*'"op":"get"'*)
+		printf '{"id":%s,"resource":{"phase":"SUCCEEDED","outputs":{}}}\n' "$id" ;;
+	*'"op":"delete"'*)
+		printf '{"id":%s}\n' "$id" ;;
+	*)
+		printf '{"id":%s,"error":{"code":"UNIMPLEMENTED","message":"no"}}\n' "$id" ;;
+	esac
+done
+EOF
+chmod +x "$RAWWORKER"
 
 # A create body file: body NAME JSON; prints the path.
 body() {

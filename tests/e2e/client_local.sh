@@ -2,7 +2,9 @@
 # nebula-plugin local runs a worker over pipes with no daemon: the shipped
 # echo and sleep plugins, the examples and the test worker to completion;
 # a FAILED job exits 1; a worker error or a worker that cannot run exits 3;
-# SIGINT deletes the job before exiting.
+# no hello within the start timeout (5 s, --start-timeout) exits 3 naming
+# the limit and the expected first line; SIGINT deletes the job before
+# exiting.  Its request lines are the daemon's, from the protocol codec.
 . "${top_srcdir:?run through make check}/tests/e2e/client_lib.sh"
 
 np local "$ECHO_PLUGIN" <<'EOF2'
@@ -54,6 +56,46 @@ TW_BAD_PROTOCOL=1 np local "$TESTWORKER" <<'EOF2'
 {"task_template":{"type":"testworker"}}
 EOF2
 expect "a bad hello exits 3" 3 "$RC"
+has "a bad hello names the expected first line" \
+    'protocol 2.*the first line on stdout must be \{"hello": \{"protocol": 1, \.\.\.\}\}$' \
+    "$ERR"
+
+TW_NO_HELLO=1 np local --start-timeout 1 "$TESTWORKER" <<'EOF2'
+{"task_template":{"type":"testworker"}}
+EOF2
+expect "no hello within --start-timeout exits 3" 3 "$RC"
+has "no hello names the start timeout and the first line" \
+    '^nebula-plugin: no hello within 1 s; the first line on stdout must be \{"hello": \{"protocol": 1, \.\.\.\}\}$' \
+    "$ERR"
+
+# the default start timeout is 5 s (the daemon's), not the request timeout
+TW_NO_HELLO=1 np local "$TESTWORKER" <<'EOF2'
+{"task_template":{"type":"testworker"}}
+EOF2
+expect "no hello by default exits 3" 3 "$RC"
+has "no hello by default says 5 s" '^nebula-plugin: no hello within 5 s; ' \
+    "$ERR"
+
+np local --start-timeout nope "$TESTWORKER" <<'EOF2'
+{"task_template":{"type":"testworker"}}
+EOF2
+expect "a bad --start-timeout exits 2" 2 "$RC"
+
+# the request lines: the daemon's fields first, in order, then the body's
+# members, the daemon's names winning
+rec="$E2E_TMP/local.lines"
+: >"$rec"
+RAW_RECORD="$rec" np local -i 0.1 "$RAWWORKER" <<'EOF2'
+{"task_template":{"type":"raw","custom":{"q":"a\nb"}},
+ "op": "x", "deadline_ms": -1, "inputs": {"k": [1, 2]}}
+EOF2
+expect "local runs the recording worker" 0 "$RC"
+has "local's create line is the codec's" \
+    '^\{"id":1,"op":"create","task_type":"raw","version":"v2","request_id":"local-1","deadline_ms":30000,"task_template":\{"type":"raw","custom":\{"q":"a\\nb"\}\},"inputs":\{"k":\[1,2\]\}\}$' \
+    "$(cat "$rec")"
+has "local's get line carries the resource_meta" \
+    '^\{"id":2,"op":"get","task_type":"raw","version":"v2","request_id":"local-2","deadline_ms":30000,"resource_meta":\{"job":1\}\}$' \
+    "$(cat "$rec")"
 
 np local "$E2E_TMP/does-not-exist" <<'EOF2'
 {"task_template":{"type":"x"}}

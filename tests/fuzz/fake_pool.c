@@ -91,27 +91,11 @@ pool_conf(const struct pool *p)
 	return &p->p_conf;
 }
 
-/* The same matching rule as the real pool. */
+/* The real matching rule, from the protocol library. */
 int
 pool_serves(const struct pool *p, const char *type, const char *version)
 {
-	size_t	 i, j;
-	json_t	*e, *vs, *v;
-
-	json_array_foreach(p->p_task_types, i, e) {
-		if (strcmp(json_string_value(json_object_get(e, "type")),
-		    type) != 0)
-			continue;
-		if (version == NULL)
-			return 1;
-		vs = json_object_get(e, "versions");
-		if (vs == NULL)
-			return strcmp(version, "v1") == 0;
-		json_array_foreach(vs, j, v)
-			if (strcmp(json_string_value(v), version) == 0)
-				return 1;
-	}
-	return 0;
+	return msg_serves(p->p_task_types, type, version);
 }
 
 void

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the message codec (protocol/msg.c): what a decoded line
- * must be, how a message is encoded, the hello handshake, request ids and
- * the mapping of a worker's error codes onto HTTP statuses.
+ * must be, how a message is encoded, the hello handshake, request ids,
+ * the mapping of a worker's error codes onto HTTP statuses, the request
+ * line's codec (protocol/request.c) and the task type matching rule.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -324,6 +325,436 @@ test_msg_error_status_mapping(void **state)
 	assert_int_equal(msg_error_status("invalid_argument"), 500);
 }
 
+/* Encodes r into a fresh buffer; the line as a NUL-terminated string. */
+static char *
+encode_request(const struct msg_request *r)
+{
+	struct buf	 b = { 0 };
+	char		*s;
+
+	if (msg_request_encode(&b, r) == -1) {
+		buf_release(&b);
+		return NULL;
+	}
+	s = strndup(b.buf_data + b.buf_off, buf_pending(&b));
+	buf_release(&b);
+	assert_non_null(s);
+	return s;
+}
+
+static void
+request_init(struct msg_request *r, const char *op)
+{
+	memset(r, 0, sizeof(*r));
+	r->mr_id = 7;
+	r->mr_op = op;
+	r->mr_task_type = "echo";
+	r->mr_version = "v1";
+	r->mr_deadline_ms = -1;
+}
+
+static void
+test_msg_request_field_order(void **state)
+{
+	struct msg_request	 r;
+	json_t			*meta, *body;
+	char			*s;
+
+	(void)state;
+	request_init(&r, "get");
+	r.mr_id = 18446744073709551615ULL;
+	r.mr_request_id = "rq-1";
+	r.mr_traceparent = "00-abc-def-01";
+	r.mr_deadline_ms = 30000;
+	meta = json_pack("{s:s, s:i}", "job", "j1", "n", 2);
+	r.mr_resource_meta = meta;
+	assert_non_null(s = encode_request(&r));
+	assert_string_equal(s, "{\"id\":18446744073709551615,\"op\":\"get\","
+	    "\"task_type\":\"echo\",\"version\":\"v1\",\"request_id\":\"rq-1\","
+	    "\"traceparent\":\"00-abc-def-01\",\"deadline_ms\":30000,"
+	    "\"resource_meta\":{\"job\":\"j1\",\"n\":2}}\n");
+	free(s);
+	/* a create: the body's members follow, in their order */
+	request_init(&r, "create");
+	r.mr_request_id = "rq-2";
+	r.mr_deadline_ms = 0;
+	body = json_loads("{\"task_template\": {\"type\": \"echo\"}, "
+	    "\"inputs\": {\"x\": [1, 2.5, null, true]}, \"output_prefix\": "
+	    "\"s3://b\"}", 0, NULL);
+	r.mr_body = body;
+	assert_non_null(s = encode_request(&r));
+	assert_string_equal(s, "{\"id\":7,\"op\":\"create\",\"task_type\":"
+	    "\"echo\",\"version\":\"v1\",\"request_id\":\"rq-2\","
+	    "\"deadline_ms\":0,\"task_template\":{\"type\":\"echo\"},"
+	    "\"inputs\":{\"x\":[1,2.5,null,true]},\"output_prefix\":"
+	    "\"s3://b\"}\n");
+	free(s);
+	json_decref(body);
+	json_decref(meta);
+}
+
+static void
+test_msg_request_escapes_strings(void **state)
+{
+	struct msg_request	 r;
+	json_t			*v;
+	char			*s, err[256];
+
+	(void)state;
+	request_init(&r, "create");
+	r.mr_task_type = "a\"b\\c";
+	r.mr_request_id = "line\nbreak\ttab\x01\x1f";
+	r.mr_traceparent = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 /";
+	assert_non_null(s = encode_request(&r));
+	assert_string_equal(s, "{\"id\":7,\"op\":\"create\",\"task_type\":"
+	    "\"a\\\"b\\\\c\",\"version\":\"v1\",\"request_id\":"
+	    "\"line\\nbreak\\ttab\\u0001\\u001f\",\"traceparent\":"
+	    "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 /\"}\n");
+	/* and jansson reads back what went in */
+	assert_non_null(v = msg_decode(s, strlen(s), err, sizeof(err)));
+	assert_string_equal(json_string_value(json_object_get(v,
+	    "task_type")), "a\"b\\c");
+	assert_string_equal(json_string_value(json_object_get(v,
+	    "request_id")), "line\nbreak\ttab\x01\x1f");
+	json_decref(v);
+	free(s);
+}
+
+static void
+test_msg_request_refuses_invalid_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"\xff", "a\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+		"\xf4\x90\x80\x80", "\x80", NULL
+	};
+	struct msg_request	 r;
+	struct buf		 b = { 0 };
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(buf_append(&b, "kept", 4), 0);
+	for (i = 0; bad[i] != NULL; i++) {
+		request_init(&r, "get");
+		r.mr_traceparent = bad[i];
+		if (msg_request_encode(&b, &r) != -1)
+			fail_msg("encoded invalid UTF-8 #%zu", i);
+		/* the buffer is left as it was */
+		assert_int_equal(buf_pending(&b), 4);
+		assert_memory_equal(b.buf_data + b.buf_off, "kept", 4);
+	}
+	/* missing required fields */
+	request_init(&r, NULL);
+	assert_int_equal(msg_request_encode(&b, &r), -1);
+	request_init(&r, "get");
+	r.mr_version = NULL;
+	assert_int_equal(msg_request_encode(&b, &r), -1);
+	assert_int_equal(buf_pending(&b), 4);
+	buf_release(&b);
+}
+
+static void
+test_msg_request_raw_splice(void **state)
+{
+	static const char raw[] = "\r\n  {\"task_template\":\n\t{\"type\":"
+	    "\"echo\"},\r\n \"inputs\": {\"s\": \"a\\nb\"}}\n";
+	struct msg_request	 r;
+	struct buf		 b = { 0 };
+	json_t			*v;
+	char			*s, err[256];
+
+	(void)state;
+	request_init(&r, "create");
+	r.mr_request_id = "rq";
+	r.mr_raw = raw;
+	r.mr_rawlen = sizeof(raw) - 1;
+	assert_non_null(s = encode_request(&r));
+	/* byte for byte, line breaks turned into spaces, one line */
+	assert_string_equal(s, "{\"id\":7,\"op\":\"create\",\"task_type\":"
+	    "\"echo\",\"version\":\"v1\",\"request_id\":\"rq\","
+	    "\"task_template\": \t{\"type\":\"echo\"},   \"inputs\": "
+	    "{\"s\": \"a\\nb\"}} \n");
+	assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
+	assert_non_null(v = msg_decode(s, strlen(s), err, sizeof(err)));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    v, "inputs"), "s")), "a\nb");
+	json_decref(v);
+	free(s);
+	/* a raw text with no object is refused, the buffer as it was */
+	r.mr_raw = "  ";
+	r.mr_rawlen = 2;
+	assert_int_equal(msg_request_encode(&b, &r), -1);
+	assert_int_equal(buf_pending(&b), 0);
+	buf_release(&b);
+	/* mr_raw wins over mr_body */
+	v = json_pack("{s:i}", "ignored", 1);
+	r.mr_raw = "{\"a\":1}";
+	r.mr_rawlen = 7;
+	r.mr_body = v;
+	assert_non_null(s = encode_request(&r));
+	assert_null(strstr(s, "ignored"));
+	assert_non_null(strstr(s, ",\"a\":1}\n"));
+	free(s);
+	json_decref(v);
+}
+
+static void
+test_msg_request_empty_body(void **state)
+{
+	static const char *const empty[] = { "{}", " { } ", "{\r\n}\n", NULL };
+	struct msg_request	 r;
+	json_t			*body, *v;
+	char			*s, err[256];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; empty[i] != NULL; i++) {
+		request_init(&r, "create");
+		r.mr_raw = empty[i];
+		r.mr_rawlen = strlen(empty[i]);
+		assert_non_null(s = encode_request(&r));
+		assert_string_equal(s, "{\"id\":7,\"op\":\"create\","
+		    "\"task_type\":\"echo\",\"version\":\"v1\"}\n");
+		assert_non_null(v = msg_decode(s, strlen(s), err,
+		    sizeof(err)));
+		json_decref(v);
+		free(s);
+	}
+	request_init(&r, "create");
+	body = json_object();
+	r.mr_body = body;
+	assert_non_null(s = encode_request(&r));
+	assert_string_equal(s, "{\"id\":7,\"op\":\"create\",\"task_type\":"
+	    "\"echo\",\"version\":\"v1\"}\n");
+	free(s);
+	json_decref(body);
+	/* no body at all */
+	request_init(&r, "delete");
+	assert_non_null(s = encode_request(&r));
+	assert_string_equal(s, "{\"id\":7,\"op\":\"delete\",\"task_type\":"
+	    "\"echo\",\"version\":\"v1\"}\n");
+	free(s);
+}
+
+static void
+test_msg_request_reserved_names(void **state)
+{
+	static const char *const names[] = { "id", "op", "task_type",
+	    "version", "request_id", "traceparent", "deadline_ms",
+	    "resource_meta", NULL };
+	struct msg_request	 r;
+	json_t			*body, *v;
+	char			*s, err[256];
+	size_t			 i;
+
+	(void)state;
+	body = json_pack("{s:{}, s:{}}", "task_template", "inputs");
+	assert_int_equal(msg_request_reserved(body), 0);
+	assert_int_equal(msg_request_reserved(NULL), 0);
+	for (i = 0; names[i] != NULL; i++) {
+		json_object_set_new(body, names[i], json_string("client"));
+		if (msg_request_reserved(body) != 1)
+			fail_msg("%s is not reserved", names[i]);
+		json_object_del(body, names[i]);
+	}
+	json_object_set_new(body, "identity", json_string("not reserved"));
+	assert_int_equal(msg_request_reserved(body), 0);
+	/* encoding from mr_body: the daemon's fields win */
+	for (i = 0; names[i] != NULL; i++)
+		json_object_set_new(body, names[i], json_string("client"));
+	request_init(&r, "create");
+	r.mr_body = body;
+	assert_non_null(s = encode_request(&r));
+	assert_string_equal(s, "{\"id\":7,\"op\":\"create\",\"task_type\":"
+	    "\"echo\",\"version\":\"v1\",\"task_template\":{},\"inputs\":{},"
+	    "\"identity\":\"not reserved\"}\n");
+	assert_non_null(v = msg_decode(s, strlen(s), err, sizeof(err)));
+	json_decref(v);
+	free(s);
+	json_decref(body);
+}
+
+static void
+test_msg_request_deadline_left_out(void **state)
+{
+	struct msg_request	 r;
+	char			*s;
+
+	(void)state;
+	request_init(&r, "get");
+	r.mr_deadline_ms = -1;
+	assert_non_null(s = encode_request(&r));
+	assert_null(strstr(s, "deadline_ms"));
+	assert_null(strstr(s, "request_id"));
+	assert_null(strstr(s, "traceparent"));
+	assert_null(strstr(s, "resource_meta"));
+	free(s);
+	r.mr_deadline_ms = 1;
+	assert_non_null(s = encode_request(&r));
+	assert_non_null(strstr(s, ",\"deadline_ms\":1}"));
+	free(s);
+}
+
+static void
+test_msg_request_appends_to_a_queue(void **state)
+{
+	static const char last[] = "{\"id\":99,\"op\":\"get\",\"task_type\":"
+	    "\"echo\",\"version\":\"v1\",\"resource_meta\":\"m\"}\n";
+	struct msg_request	 r;
+	struct buf		 b = { 0 };
+	int			 i;
+
+	(void)state;
+	request_init(&r, "get");
+	r.mr_resource_meta = json_string("m");
+	for (i = 0; i < 100; i++) {
+		r.mr_id = (uint64_t)i;
+		assert_int_equal(msg_request_encode(&b, &r), 0);
+		if (i % 3 == 0)
+			buf_consume(&b, buf_pending(&b) / 2);
+	}
+	assert_int_equal(b.buf_data[b.buf_len - 1], '\n');
+	assert_non_null(memmem(b.buf_data + b.buf_off, buf_pending(&b),
+	    last, strlen(last)));
+	json_decref(r.mr_resource_meta);
+	buf_release(&b);
+}
+
+static void
+test_msg_request_parse_round_trip(void **state)
+{
+	struct msg_request	 r, p;
+	json_t			*meta, *body, *v;
+	char			*s, err[256];
+
+	(void)state;
+	request_init(&r, "get");
+	r.mr_id = 42;
+	r.mr_request_id = "rq-\"7\"";
+	r.mr_traceparent = "tp";
+	r.mr_deadline_ms = 1500;
+	meta = json_pack("{s:[i,i]}", "k", 1, 2);
+	r.mr_resource_meta = meta;
+	assert_non_null(s = encode_request(&r));
+	assert_non_null(v = msg_decode(s, strlen(s), err, sizeof(err)));
+	assert_int_equal(msg_request_parse(v, &p, err, sizeof(err)), 0);
+	assert_true(p.mr_id == 42);
+	assert_string_equal(p.mr_op, "get");
+	assert_string_equal(p.mr_task_type, "echo");
+	assert_string_equal(p.mr_version, "v1");
+	assert_string_equal(p.mr_request_id, "rq-\"7\"");
+	assert_string_equal(p.mr_traceparent, "tp");
+	assert_int_equal(p.mr_deadline_ms, 1500);
+	assert_true(json_equal(p.mr_resource_meta, meta));
+	assert_ptr_equal(p.mr_body, v);
+	assert_null(p.mr_raw);
+	json_decref(v);
+	free(s);
+	json_decref(meta);
+	/* a create with a body; the optional fields absent */
+	request_init(&r, "create");
+	body = json_pack("{s:{s:s}}", "task_template", "type", "echo");
+	r.mr_body = body;
+	assert_non_null(s = encode_request(&r));
+	assert_non_null(v = msg_decode(s, strlen(s), err, sizeof(err)));
+	assert_int_equal(msg_request_parse(v, &p, err, sizeof(err)), 0);
+	assert_null(p.mr_request_id);
+	assert_null(p.mr_traceparent);
+	assert_null(p.mr_resource_meta);
+	assert_true(p.mr_deadline_ms < 0);
+	assert_true(json_equal(json_object_get(p.mr_body, "task_template"),
+	    json_object_get(body, "task_template")));
+	json_decref(v);
+	free(s);
+	json_decref(body);
+}
+
+static void
+test_msg_request_parse_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"{\"op\":\"get\",\"task_type\":\"t\",\"version\":\"v1\","
+		    "\"resource_meta\":1}",
+		"{\"id\":-1,\"op\":\"create\",\"task_type\":\"t\","
+		    "\"version\":\"v1\"}",
+		"{\"id\":1,\"task_type\":\"t\",\"version\":\"v1\"}",
+		"{\"id\":1,\"op\":7,\"task_type\":\"t\",\"version\":\"v1\"}",
+		"{\"id\":1,\"op\":\"create\",\"version\":\"v1\"}",
+		"{\"id\":1,\"op\":\"create\",\"task_type\":\"t\"}",
+		"{\"id\":1,\"op\":\"create\",\"task_type\":\"t\","
+		    "\"version\":\"v1\",\"request_id\":5}",
+		"{\"id\":1,\"op\":\"create\",\"task_type\":\"t\","
+		    "\"version\":\"v1\",\"traceparent\":null}",
+		"{\"id\":1,\"op\":\"create\",\"task_type\":\"t\","
+		    "\"version\":\"v1\",\"deadline_ms\":-5}",
+		"{\"id\":1,\"op\":\"create\",\"task_type\":\"t\","
+		    "\"version\":\"v1\",\"deadline_ms\":1.5}",
+		"{\"id\":1,\"op\":\"get\",\"task_type\":\"t\","
+		    "\"version\":\"v1\"}",
+		"{\"id\":1,\"op\":\"delete\",\"task_type\":\"t\","
+		    "\"version\":\"v1\"}",
+		NULL
+	};
+	struct msg_request	 p;
+	json_t			*v;
+	char			 err[256];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; bad[i] != NULL; i++) {
+		assert_non_null(v = decode(bad[i]));
+		err[0] = '\0';
+		if (msg_request_parse(v, &p, err, sizeof(err)) != -1)
+			fail_msg("accepted %s", bad[i]);
+		assert_true(err[0] != '\0');
+		json_decref(v);
+	}
+	/* an op this side does not know is the worker's to answer */
+	assert_non_null(v = decode("{\"id\":3,\"op\":\"logs\",\"task_type\":"
+	    "\"t\",\"version\":\"v2\"}"));
+	assert_int_equal(msg_request_parse(v, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.mr_op, "logs");
+	json_decref(v);
+}
+
+static void
+test_msg_serves(void **state)
+{
+	json_t	*tt;
+
+	(void)state;
+	tt = json_loads("[{\"type\": \"echo\", \"versions\": [\"v1\", "
+	    "\"v2\"]}, {\"type\": \"plain\"}, {\"type\": \"v3only\", "
+	    "\"versions\": [\"v3\"]}]", 0, NULL);
+	assert_non_null(tt);
+	assert_int_equal(msg_serves(tt, "echo", "v1"), 1);
+	assert_int_equal(msg_serves(tt, "echo", "v2"), 1);
+	assert_int_equal(msg_serves(tt, "echo", "v3"), 0);
+	assert_int_equal(msg_serves(tt, "echo", NULL), 1);
+	/* no "versions": v1 only */
+	assert_int_equal(msg_serves(tt, "plain", "v1"), 1);
+	assert_int_equal(msg_serves(tt, "plain", "v2"), 0);
+	assert_int_equal(msg_serves(tt, "plain", NULL), 1);
+	assert_int_equal(msg_serves(tt, "v3only", "v1"), 0);
+	assert_int_equal(msg_serves(tt, "v3only", "v3"), 1);
+	/* names are exact: no prefix, no case folding */
+	assert_int_equal(msg_serves(tt, "ech", "v1"), 0);
+	assert_int_equal(msg_serves(tt, "ECHO", "v1"), 0);
+	assert_int_equal(msg_serves(tt, "echo", "V1"), 0);
+	assert_int_equal(msg_serves(tt, "nothing", NULL), 0);
+	json_decref(tt);
+	/* no list, an empty list, malformed entries: nothing served */
+	assert_int_equal(msg_serves(NULL, "echo", "v1"), 0);
+	tt = json_array();
+	assert_int_equal(msg_serves(tt, "echo", NULL), 0);
+	json_decref(tt);
+	tt = json_loads("[{\"type\": 1}, {\"versions\": [\"v1\"]}, "
+	    "{\"type\": \"x\", \"versions\": [2]}, 5]", 0, NULL);
+	assert_non_null(tt);
+	assert_int_equal(msg_serves(tt, "x", "v1"), 0);
+	assert_int_equal(msg_serves(tt, "x", NULL), 1);
+	json_decref(tt);
+}
+
 int
 main(void)
 {
@@ -340,6 +771,17 @@ main(void)
 		cmocka_unit_test(test_msg_hello_new_parses_back),
 		cmocka_unit_test(test_msg_id),
 		cmocka_unit_test(test_msg_error_status_mapping),
+		cmocka_unit_test(test_msg_request_field_order),
+		cmocka_unit_test(test_msg_request_escapes_strings),
+		cmocka_unit_test(test_msg_request_refuses_invalid_utf8),
+		cmocka_unit_test(test_msg_request_raw_splice),
+		cmocka_unit_test(test_msg_request_empty_body),
+		cmocka_unit_test(test_msg_request_reserved_names),
+		cmocka_unit_test(test_msg_request_deadline_left_out),
+		cmocka_unit_test(test_msg_request_appends_to_a_queue),
+		cmocka_unit_test(test_msg_request_parse_round_trip),
+		cmocka_unit_test(test_msg_request_parse_rejects),
+		cmocka_unit_test(test_msg_serves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
