@@ -20,6 +20,11 @@ struct call {
 	call_done_cb		*ca_cb;
 	void			*ca_arg;
 	ev_tstamp		 ca_start;
+	struct msg_request	 ca_req;	/* points into this call */
+	json_t			*ca_body;	/* create, re-encoded */
+	json_t			*ca_meta;	/* get, delete */
+	char			*ca_traceparent;
+	char			 ca_request_id[64];
 	char			 ca_type[128];
 	char			 ca_version[64];
 };
@@ -205,6 +210,9 @@ call_not_found(call_done_cb *cb, void *arg, const char *type,
 static void
 call_free(struct call *ca)
 {
+	json_decref(ca->ca_body);
+	json_decref(ca->ca_meta);
+	free(ca->ca_traceparent);
 	free(ca);
 }
 
@@ -265,54 +273,24 @@ call_pool_done(void *arg, const struct pool_result *pr)
 	call_free(ca);
 }
 
-/* The daemon's part of the worker's request line. */
-static json_t *
-call_worker_request(const struct call_req *cq, json_t *base, enum pool_op op,
-    const char *type, const char *version)
-{
-	json_t	*r = base ? base : json_object();
-
-	json_object_set_new(r, "op", json_string(pool_op_names[op]));
-	json_object_set_new(r, "task_type", json_string(type));
-	json_object_set_new(r, "version", json_string(version));
-	if (cq->cq_request_id != NULL)
-		json_object_set_new(r, "request_id",
-		    json_string(cq->cq_request_id));
-	if (cq->cq_traceparent != NULL)
-		json_object_set_new(r, "traceparent",
-		    json_string(cq->cq_traceparent));
-	else
-		json_object_del(r, "traceparent");
-	return r;
-}
-
-/* Does the body use a name the daemon puts on the worker's line? */
-static int
-call_reserved(json_t *body)
-{
-	static const char *const names[] = {
-		"id", "op", "task_type", "version", "request_id",
-		"traceparent", "deadline_ms", NULL
-	};
-	size_t	 i;
-
-	for (i = 0; names[i] != NULL; i++)
-		if (json_object_get(body, names[i]) != NULL)
-			return 1;
-	return 0;
-}
-
-/* Hands the request (taken) to the pool; NULL when answered at once. */
+/*
+ * Starts a call on the pool: the worker's request line is made of the
+ * daemon's fields, then body (taken) or the raw body bytes (borrowed from
+ * the front until the call ends), or resource_meta (taken) for get and
+ * delete.  NULL when answered at once.
+ */
 static struct call *
 call_submit(struct pool *pool, enum pool_op op, const struct call_req *cq,
-    const char *version, json_t *wreq, const char *raw, size_t rawlen,
-    call_done_cb *cb, void *arg)
+    const char *version, json_t *body, json_t *meta, call_done_cb *cb,
+    void *arg)
 {
 	struct call		*ca;
 	struct pool_call	*pc;
+	json_t			*tp;
 
 	if ((ca = calloc(1, sizeof(*ca))) == NULL) {
-		json_decref(wreq);
+		json_decref(body);
+		json_decref(meta);
 		call_answer_now(cb, arg, 500, "INTERNAL", "out of memory", 0);
 		return NULL;
 	}
@@ -321,10 +299,34 @@ call_submit(struct pool *pool, enum pool_op op, const struct call_req *cq,
 	ca->ca_cb = cb;
 	ca->ca_arg = arg;
 	ca->ca_start = ev_now(calls.loop);
+	ca->ca_body = body;
+	ca->ca_meta = meta;
 	snprintf(ca->ca_type, sizeof(ca->ca_type), "%s", cq->cq_type);
 	snprintf(ca->ca_version, sizeof(ca->ca_version), "%s", version);
+	ca->ca_req.mr_op = pool_op_names[op];
+	ca->ca_req.mr_task_type = ca->ca_type;
+	ca->ca_req.mr_version = ca->ca_version;
+	ca->ca_req.mr_deadline_ms = -1;
+	if (cq->cq_request_id != NULL) {
+		snprintf(ca->ca_request_id, sizeof(ca->ca_request_id), "%s",
+		    cq->cq_request_id);
+		ca->ca_req.mr_request_id = ca->ca_request_id;
+	}
+	/* A traceparent that is not valid UTF-8 is left out, not refused. */
+	if (cq->cq_traceparent != NULL &&
+	    (tp = json_string(cq->cq_traceparent)) != NULL) {
+		json_decref(tp);
+		ca->ca_traceparent = strdup(cq->cq_traceparent);
+		ca->ca_req.mr_traceparent = ca->ca_traceparent;
+	}
+	ca->ca_req.mr_resource_meta = meta;
+	ca->ca_req.mr_body = body;
+	if (op == POOL_OP_CREATE && body == NULL) {
+		ca->ca_req.mr_raw = cq->cq_raw;
+		ca->ca_req.mr_rawlen = cq->cq_rawlen;
+	}
 	/* NULL when it answered at once, through call_pool_done (ca gone). */
-	if ((pc = pool_call(pool, op, wreq, raw, rawlen, cq->cq_timeout,
+	if ((pc = pool_call(pool, op, &ca->ca_req, cq->cq_timeout,
 	    call_pool_done, ca)) == NULL)
 		return NULL;
 	ca->ca_pcall = pc;
@@ -345,7 +347,6 @@ call_create(const struct call_req *cq, call_done_cb *cb, void *arg)
 	struct pool	*pool;
 	struct call_result res;
 	const char	*version = cq->cq_version;
-	json_t		*wreq;
 
 	if (!call_started()) {
 		call_answer_now(cb, arg, 503, "UNAVAILABLE", "the daemon is "
@@ -372,16 +373,11 @@ call_create(const struct call_req *cq, call_done_cb *cb, void *arg)
 	 * fields, unless it carries one of their names (then it is
 	 * re-encoded with ours winning) or the front reshaped it.
 	 */
-	if (cq->cq_raw != NULL && !call_reserved(cq->cq_body)) {
-		wreq = call_worker_request(cq, NULL, POOL_OP_CREATE,
-		    cq->cq_type, version);
-		return call_submit(pool, POOL_OP_CREATE, cq, version, wreq,
-		    cq->cq_raw, cq->cq_rawlen, cb, arg);
-	}
-	wreq = call_worker_request(cq, json_copy(cq->cq_body), POOL_OP_CREATE,
-	    cq->cq_type, version);
-	return call_submit(pool, POOL_OP_CREATE, cq, version, wreq, NULL, 0,
-	    cb, arg);
+	if (cq->cq_raw != NULL && !msg_request_reserved(cq->cq_body))
+		return call_submit(pool, POOL_OP_CREATE, cq, version, NULL,
+		    NULL, cb, arg);
+	return call_submit(pool, POOL_OP_CREATE, cq, version,
+	    json_incref(cq->cq_body), NULL, cb, arg);
 }
 
 /*
@@ -398,7 +394,6 @@ call_resource(enum pool_op op, const struct call_req *cq, call_done_cb *cb,
 	struct call_result res;
 	struct call	*ca;
 	const char	*version;
-	json_t		*wreq;
 	char		 msg[256];
 
 	if (!call_started()) {
@@ -438,9 +433,8 @@ call_resource(enum pool_op op, const struct call_req *cq, call_done_cb *cb,
 		cb(arg, &res);
 		return NULL;
 	}
-	wreq = call_worker_request(cq, NULL, op, cq->cq_type, version);
-	json_object_set(wreq, "resource_meta", rid.rid_meta);
-	ca = call_submit(pool, op, cq, version, wreq, NULL, 0, cb, arg);
+	ca = call_submit(pool, op, cq, version, NULL, json_incref(rid.rid_meta),
+	    cb, arg);
 	rid_clear(&rid);
 	return ca;
 }

@@ -251,8 +251,8 @@ int		 pool_serves(const struct pool *, const char *, const char *);
 const char	*pool_name(const struct pool *);
 const struct plugin_conf *pool_conf(const struct pool *);
 void		 pool_stats(struct pool *, struct pool_stats *);
-struct pool_call *pool_call(struct pool *, enum pool_op, json_t *,
-		    const char *, size_t, double, pool_done_cb *, void *);
+struct pool_call *pool_call(struct pool *, enum pool_op,
+		    const struct msg_request *, double, pool_done_cb *, void *);
 void		 pool_call_cancel(struct pool_call *);
 void		 pool_fail_queued(struct pool *, int, const char *,
 		    const char *);
@@ -313,8 +313,8 @@ enum worker_state worker_state(const struct worker *);
 int		 worker_free_slots(const struct worker *);
 int		 worker_in_flight(const struct worker *);
 pid_t		 worker_pid(const struct worker *);
-int		 worker_send(struct worker *, void *, json_t *, const char *,
-		    size_t, uint64_t *);
+int		 worker_send(struct worker *, void *,
+		    const struct msg_request *, uint64_t *);
 void		 worker_forget(struct worker *, void *);
 double		 worker_backoff_left(const struct worker *);
 

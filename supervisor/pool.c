@@ -20,9 +20,7 @@ struct pool_call {
 	struct pool		*c_pool;
 	struct worker		*c_worker;	/* once sent */
 	enum pool_op		 c_op;
-	json_t			*c_req;
-	const char		*c_raw;		/* body to splice (borrowed) */
-	size_t			 c_rawlen;
+	struct msg_request	 c_req;		/* its pointers are borrowed */
 	ev_timer		 c_timer;
 	ev_tstamp		 c_deadline;
 	pool_done_cb		*c_cb;
@@ -182,7 +180,6 @@ pool_call_free(struct pool_call *c)
 		TAILQ_REMOVE(&c->c_pool->p_queue, c, c_link);
 		c->c_pool->p_nqueued--;
 	}
-	json_decref(c->c_req);
 	free(c);
 }
 
@@ -404,9 +401,8 @@ pool_dispatch(struct pool *p, struct pool_call *c, struct worker *w)
 	left = c->c_deadline - ev_now(p->p_loop);
 	if (left < 0)
 		left = 0;
-	json_object_set_new(c->c_req, "deadline_ms",
-	    json_integer((json_int_t)(left * 1000)));
-	if (worker_send(w, c, c->c_req, c->c_raw, c->c_rawlen, &id) == -1) {
+	c->c_req.mr_deadline_ms = (long long)(left * 1000);
+	if (worker_send(w, c, &c->c_req, &id) == -1) {
 		pool_call_error(c, 500, "INTERNAL", "cannot encode the request",
 		    0);
 		return -1;
@@ -414,9 +410,7 @@ pool_dispatch(struct pool *p, struct pool_call *c, struct worker *w)
 	c->c_worker = w;
 	p->p_in_flight++;
 	/* The line is written; the request is no longer needed. */
-	json_decref(c->c_req);
-	c->c_req = NULL;
-	c->c_raw = NULL;
+	memset(&c->c_req, 0, sizeof(c->c_req));
 	return 0;
 }
 
@@ -451,16 +445,15 @@ pool_op_timeout(const struct plugin_conf *pc, enum pool_op op)
 }
 
 /*
- * Submits a request (the JSON object is taken) and calls cb once with the
- * outcome.  raw, when not NULL, is a JSON object whose members go on the
- * worker's line after req's, copied as they are: it is borrowed, and must
- * stay valid until the call is answered or cancelled.  within, when > 0,
+ * Submits a request and calls cb once with the outcome.  What req points
+ * to is borrowed: it must stay valid until the call is answered or
+ * cancelled (the pool sets its id and deadline).  within, when > 0,
  * is the caller's own deadline in seconds: it shortens the op's timeout.
  * Immediate refusals (503, 429) call cb before this returns NULL.
  */
 struct pool_call *
-pool_call(struct pool *p, enum pool_op op, json_t *req, const char *raw,
-    size_t rawlen, double within, pool_done_cb *cb, void *arg)
+pool_call(struct pool *p, enum pool_op op, const struct msg_request *req,
+    double within, pool_done_cb *cb, void *arg)
 {
 	struct pool_call	*c;
 	struct worker		*w;
@@ -469,7 +462,6 @@ pool_call(struct pool *p, enum pool_op op, json_t *req, const char *raw,
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		struct pool_result res = { 0 };
 
-		json_decref(req);
 		res.res_status = 500;
 		res.res_code = "INTERNAL";
 		res.res_message = "out of memory";
@@ -478,9 +470,7 @@ pool_call(struct pool *p, enum pool_op op, json_t *req, const char *raw,
 	}
 	c->c_pool = p;
 	c->c_op = op;
-	c->c_req = req;
-	c->c_raw = raw;
-	c->c_rawlen = rawlen;
+	c->c_req = *req;
 	c->c_cb = cb;
 	c->c_arg = arg;
 	timeout = pool_op_timeout(p->p_conf, op);

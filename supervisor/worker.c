@@ -759,66 +759,27 @@ worker_backoff_left(const struct worker *w)
 }
 
 /*
- * Queues the request for the worker with a fresh id on its pipe; the
- * caller has set everything but the id.  The line goes out with the others
+ * Queues the request (borrowed) for the worker with a fresh id on its
+ * pipe, encoded by the protocol's codec; the line goes out with the others
  * of this loop iteration.
  */
-/*
- * Appends the members of the JSON object text raw (already validated) to
- * the line just encoded: its "}\n" becomes "," and raw follows without its
- * '{', with any line break, which valid JSON only has as white space,
- * turned into a space so that the line stays one line.
- */
-static int
-worker_splice(struct buf *b, const char *raw, size_t len)
-{
-	const char	*p = raw, *end = raw + len;
-	char		*dst, *q;
-
-	while (p < end && *p != '{')
-		p++;
-	if (p == end || b->buf_len - b->buf_off < 2)
-		return -1;
-	p++;
-	b->buf_len -= 2;			/* "}\n" */
-	if (buf_reserve(b, (size_t)(end - p) + 2) == -1)
-		return -1;
-	dst = b->buf_data + b->buf_len;
-	*dst = ',';
-	memcpy(dst + 1, p, (size_t)(end - p));
-	for (q = dst + 1; (q = memchr(q, '\n', (size_t)(dst + 1 + (end - p) -
-	    q))) != NULL; q++)
-		*q = ' ';
-	for (q = dst + 1; (q = memchr(q, '\r', (size_t)(dst + 1 + (end - p) -
-	    q))) != NULL; q++)
-		*q = ' ';
-	b->buf_len += 1 + (size_t)(end - p);
-	b->buf_data[b->buf_len++] = '\n';
-	return 0;
-}
-
 int
-worker_send(struct worker *w, void *call, json_t *req,
-    const char *raw, size_t rawlen, uint64_t *idp)
+worker_send(struct worker *w, void *call, const struct msg_request *req,
+    uint64_t *idp)
 {
 	struct worker_slot	*s;
-	uint64_t		 id;
-	size_t			 keep = buf_pending(&w->w_obuf);
+	struct msg_request	 mr = *req;
 
 	if (worker_free_slots(w) <= 0)
 		return -1;
-	id = w->w_next_id++;
-	if (json_object_set_new(req, "id", json_integer((json_int_t)id)) == -1 ||
-	    msg_encode(&w->w_obuf, req) == -1)
+	mr.mr_id = w->w_next_id;
+	if (msg_request_encode(&w->w_obuf, &mr) == -1)
 		return -1;
-	if (raw != NULL && worker_splice(&w->w_obuf, raw, rawlen) == -1) {
-		w->w_obuf.buf_len = w->w_obuf.buf_off + keep;
-		return -1;
-	}
+	w->w_next_id++;
 	s = &w->w_slots[w->w_nslots++];
-	s->ws_id = id;
+	s->ws_id = mr.mr_id;
 	s->ws_call = call;
-	*idp = id;
+	*idp = mr.mr_id;
 	worker_mark_dirty(w);
 	return 0;
 }

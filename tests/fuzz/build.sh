@@ -37,7 +37,7 @@ sources() {
 		    "tests/fuzz/fake_pool.c supervisor/auth.c supervisor/call.c" \
 		    "supervisor/http.c supervisor/metrics.c supervisor/rest.c" \
 		    "supervisor/router.c supervisor/tls.c protocol/buf.c" \
-		    "protocol/msg.c protocol/rid.c" ;;
+		    "protocol/msg.c protocol/request.c protocol/rid.c" ;;
 	fuzz_line)
 		echo "tests/fuzz/fuzz_line.c protocol/buf.c protocol/line.c" \
 		    "protocol/msg.c" ;;

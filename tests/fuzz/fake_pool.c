@@ -216,25 +216,25 @@ fake_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	fake_answer(c);
 }
 
-/* Takes req; answers through cb, at once (returning NULL) or later. */
+/* Answers through cb, at once (returning NULL) or later. */
 struct pool_call *
-pool_call(struct pool *p, enum pool_op op, json_t *req, const char *raw,
-    size_t rawlen, double within, pool_done_cb *cb, void *arg)
+pool_call(struct pool *p, enum pool_op op, const struct msg_request *mr,
+    double within, pool_done_cb *cb, void *arg)
 {
 	struct pool_call	*c;
 	struct pool_result	 res;
+	struct buf		 line = { 0 };
 	const char		*mode;
 	json_int_t		 n;
+	json_t			*req;
 
 	(void)within;
-	/* What the worker would see: the spliced body's members too. */
-	if (raw != NULL) {
-		json_t *body = json_loadb(raw, rawlen, 0, NULL);
-
-		if (body != NULL)
-			json_object_update_missing(req, body);
-		json_decref(body);
-	}
+	/* What the worker would see: the line the real codec writes. */
+	req = msg_request_encode(&line, mr) == -1 ? NULL :
+	    json_loadb(line.buf_data, line.buf_len, 0, NULL);
+	buf_release(&line);
+	if (req == NULL)
+		req = json_object();
 	if (!p->p_ready) {
 		json_decref(req);
 		memset(&res, 0, sizeof(res));

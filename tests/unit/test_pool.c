@@ -162,11 +162,40 @@ stop_and_free(struct pool *p)
 	pool_free(p);
 }
 
+/* Requests are borrowed by the pool until answered: kept here. */
+static struct msg_request	 reqs[64];
+static json_t			*bodies[64];
+static size_t			 nreqs;
+
 static struct pool_call *
 call(struct pool *p, const char *what, struct answer *a)
 {
-	return pool_call(p, POOL_OP_CREATE, json_pack("{s:s, s:s}", "op",
-	    "create", "what", what), NULL, 0, 0, done_cb, a);
+	struct msg_request	*mr;
+
+	assert_true(nreqs < sizeof(reqs) / sizeof(reqs[0]));
+	mr = &reqs[nreqs];
+	memset(mr, 0, sizeof(*mr));
+	mr->mr_op = "create";
+	mr->mr_task_type = "t";
+	mr->mr_version = "v1";
+	mr->mr_deadline_ms = -1;
+	mr->mr_body = bodies[nreqs++] = json_pack("{s:s}", "what", what);
+	return pool_call(p, POOL_OP_CREATE, mr, 0, done_cb, a);
+}
+
+static void
+requests_free(void)
+{
+	while (nreqs > 0)
+		json_decref(bodies[--nreqs]);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	requests_free();
+	return 0;
 }
 
 static int
@@ -336,11 +365,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_pick_most_free, setup),
-		cmocka_unit_test_setup(test_queue, setup),
-		cmocka_unit_test_setup(test_no_ready_instance, setup),
-		cmocka_unit_test_setup(test_call_timeout, setup),
-		cmocka_unit_test_setup(test_worker_lost, setup),
+		cmocka_unit_test_setup_teardown(test_pick_most_free, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_ready_instance, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_call_timeout, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_worker_lost, setup,
+		    teardown),
 	};
 
 	log_init(LOG_LEVEL_ERROR);

@@ -174,11 +174,18 @@ run_until_state(struct worker *w, enum worker_state st)
 static uint64_t
 send_what(struct worker *w, void *call, const char *what)
 {
-	json_t		*req = json_pack("{s:s}", "what", what);
-	uint64_t	 id = 0;
+	struct msg_request	 mr;
+	json_t			*body = json_pack("{s:s}", "what", what);
+	uint64_t		 id = 0;
 
-	assert_int_equal(worker_send(w, call, req, NULL, 0, &id), 0);
-	json_decref(req);
+	memset(&mr, 0, sizeof(mr));
+	mr.mr_op = "create";
+	mr.mr_task_type = "t";
+	mr.mr_version = "v1";
+	mr.mr_deadline_ms = -1;
+	mr.mr_body = body;
+	assert_int_equal(worker_send(w, call, &mr, &id), 0);
+	json_decref(body);
 	return id;
 }
 
