@@ -1,9 +1,11 @@
 /*
- * The daemon's HTTP/1.1 front end: listening sockets, accepted connections,
- * request parsing with http_parser, per-connection timeouts and responses
- * written strictly in request order.  It owns every connection and every
- * struct http_request; the router only borrows a request between
- * router_dispatch() and http_respond(), or router_abort() if the client left.
+ * The daemon's HTTP/1.1 front end: accepted connections (from listen.c),
+ * request parsing with http_parser and our own framing rules, per-connection
+ * timeouts and responses written strictly in request order.  It owns every
+ * connection and every struct http_request; the router only borrows a
+ * request between router_dispatch() and http_respond(), or router_abort() if
+ * the client left.  An HTTP/2 connection is handed whole to http_set_h2()'s
+ * handler.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -14,7 +16,6 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,6 @@
 #define HTTP_READ_SIZE		16384
 #define HTTP_REQ_CACHE		64	/* spare requests kept for reuse */
 #define HTTP_KEEP_BUF		16384	/* larger buffers are not kept */
-#define HTTP_ACCEPT_RETRY	1.0	/* seconds, after EMFILE */
 #define HTTP_HEAD_SLACK		16	/* request line beyond the target */
 #define HTTP_CONTINUE		"HTTP/1.1 100 Continue\r\n\r\n"
 #define HTTP_LINGER		2.0	/* seconds of draining before close */
@@ -124,26 +124,15 @@ struct http_conn {
 };
 TAILQ_HEAD(http_conns, http_conn);
 
-struct http_listener {
-	TAILQ_ENTRY(http_listener) hl_entry;
-	int			 hl_fd;
-	ev_io			 hl_io;
-};
-TAILQ_HEAD(http_listeners, http_listener);
-
 static struct {
 	struct ev_loop		*loop;
 	struct limits_conf	 limits;
-	struct http_listeners	 listeners;
 	struct http_conns	 conns;
 	struct http_conns	 dirty;		/* output to write this turn */
 	ev_prepare		 flush;
 	size_t			 nconns;
 	size_t			 pending;	/* dispatched, unanswered */
-	int			 accept_paused;
 	int			 draining;	/* http_stop_accepting() ran */
-	int			 reuseport;	/* front processes share ports */
-	ev_timer		 retry;		/* resumes accept after EMFILE */
 	struct http_req		*spare[HTTP_REQ_CACHE];
 	size_t			 nspare;
 	uint32_t		 id_prefix;
@@ -163,7 +152,7 @@ static int	 http_on_message_complete(http_parser *);
 static void	 http_conn_close(struct http_conn *);
 static void	 http_conn_flush(struct http_conn *);
 static void	 http_conn_write(struct http_conn *);
-static void	 http_accept_resume(void);
+static void	 http_accept_update(void);
 
 static const http_parser_settings http_settings = {
 	.on_message_begin = http_on_message_begin,
@@ -1135,9 +1124,19 @@ http_conn_close(struct http_conn *c)
 	TAILQ_REMOVE(&http.conns, c, hc_entry);
 	http.nconns--;
 	free(c);
-	http_accept_resume();
+	http_accept_update();
 }
 
+/* Pauses accept (listen.c) while max_connections are open. */
+static void
+http_accept_update(void)
+{
+	if (http.loop != NULL)
+		listen_set_full(http.nconns >=
+		    (size_t)http.limits.max_connections);
+}
+
+/* Takes an accepted socket (listen.c's accept function). */
 static int
 http_conn_new(int fd)
 {
@@ -1165,299 +1164,10 @@ http_conn_new(int fd)
 	c->hc_tkind = TK_NONE;
 	TAILQ_INSERT_TAIL(&http.conns, c, hc_entry);
 	http.nconns++;
+	http_accept_update();
 	http_conn_update_read(c);
 	http_conn_timer(c);
 	return 0;
-}
-
-static void
-http_accept_pause(void)
-{
-	struct http_listener	*l;
-
-	for (l = TAILQ_FIRST(&http.listeners); l != NULL;
-	    l = TAILQ_NEXT(l, hl_entry))
-		ev_io_stop(http.loop, &l->hl_io);
-	http.accept_paused = 1;
-}
-
-static void
-http_accept_resume(void)
-{
-	struct http_listener	*l;
-
-	if (!http.accept_paused || http.loop == NULL ||
-	    http.nconns >= (size_t)http.limits.max_connections)
-		return;
-	http.accept_paused = 0;
-	ev_timer_stop(http.loop, &http.retry);
-	for (l = TAILQ_FIRST(&http.listeners); l != NULL;
-	    l = TAILQ_NEXT(l, hl_entry))
-		ev_io_start(http.loop, &l->hl_io);
-}
-
-static void
-http_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	http_accept_resume();
-}
-
-static void
-http_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	int	 fd;
-
-	(void)revents;
-	for (;;) {
-		if (http.nconns >= (size_t)http.limits.max_connections) {
-			http_accept_pause();
-			return;
-		}
-		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			switch (errno) {
-			case EAGAIN:
-#if EAGAIN != EWOULDBLOCK
-			case EWOULDBLOCK:
-#endif
-				return;
-			case EINTR:
-			case ECONNABORTED:
-			case EPROTO:
-				continue;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				log_warn("http: accept");
-				http_accept_pause();
-				ev_timer_stop(loop, &http.retry);
-				ev_timer_set(&http.retry, HTTP_ACCEPT_RETRY, 0.);
-				ev_timer_start(loop, &http.retry);
-				return;
-			default:
-				log_warn("http: accept");
-				return;
-			}
-		}
-		if (http_conn_new(fd) == -1) {
-			log_warnx("http: out of memory for a connection");
-			close(fd);
-		}
-	}
-}
-
-/* Splits "host:port", "[v6]:port" or ":port"; host NULL means any. */
-static int
-http_split_addr(const char *addr, char *host, size_t hostlen,
-    const char **port)
-{
-	const char	*colon, *end;
-	size_t		 n;
-
-	if (addr[0] == '[') {
-		if ((end = strchr(addr, ']')) == NULL || end[1] != ':')
-			return -1;
-		addr++;
-		colon = end + 1;
-	} else {
-		if ((colon = strrchr(addr, ':')) == NULL)
-			return -1;
-		end = colon;
-	}
-	n = (size_t)(end - addr);
-	if (n >= hostlen || colon[1] == '\0')
-		return -1;
-	memcpy(host, addr, n);
-	host[n] = '\0';
-	*port = colon + 1;
-	return 0;
-}
-
-static void
-http_addr_str(const struct sockaddr *sa, socklen_t salen, char *out,
-    size_t outlen)
-{
-	char	 host[NI_MAXHOST], serv[NI_MAXSERV];
-
-	if (getnameinfo(sa, salen, host, sizeof(host), serv, sizeof(serv),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(out, outlen, "?");
-		return;
-	}
-	if (sa->sa_family == AF_INET6)
-		snprintf(out, outlen, "[%s]:%s", host, serv);
-	else
-		snprintf(out, outlen, "%s:%s", host, serv);
-}
-
-static int
-http_listener_add(int fd)
-{
-	struct http_listener	*l;
-
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		return -1;
-	l->hl_fd = fd;
-	ev_io_init(&l->hl_io, http_accept_cb, fd, EV_READ);
-	l->hl_io.data = l;
-	TAILQ_INSERT_TAIL(&http.listeners, l, hl_entry);
-	if (!http.accept_paused)
-		ev_io_start(http.loop, &l->hl_io);
-	return 0;
-}
-
-/* Binds one resolved address; returns the fd or -1 with errno set. */
-static int
-http_bind_one(struct addrinfo *ai, int several)
-{
-	int	 fd, one = 1, saved;
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
-		goto fail;
-	if (http.reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
-		goto fail;
-	if (ai->ai_family == AF_INET6 && several &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1)
-		goto fail;
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, SOMAXCONN) == -1)
-		goto fail;
-	return fd;
- fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
-/* Sets the port of a resolved address (to reuse a port the kernel chose). */
-static void
-http_set_port(struct addrinfo *ai, in_port_t port)
-{
-	if (ai->ai_family == AF_INET)
-		((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = port;
-	else if (ai->ai_family == AF_INET6)
-		((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = port;
-}
-
-int
-http_listen(const char *addr, char *err, size_t errlen)
-{
-	struct addrinfo		 hints, *res = NULL, *ai;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	char			 host[256], name[NI_MAXHOST + NI_MAXSERV + 4];
-	const char		*port;
-	in_port_t		 chosen = 0;
-	int			 fd, rc, nbound = 0, saved = 0, several;
-
-	if (http.loop == NULL) {
-		snprintf(err, errlen, "http_listen before http_init");
-		return -1;
-	}
-	if (http_split_addr(addr, host, sizeof(host), &port) == -1) {
-		snprintf(err, errlen, "%s: expected host:port", addr);
-		return -1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host[0] == '\0' || strcmp(host, "*") == 0 ? NULL :
-	    host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: %s", addr, gai_strerror(rc));
-		return -1;
-	}
-	several = res != NULL && res->ai_next != NULL;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (chosen != 0)
-			http_set_port(ai, chosen);
-		if ((fd = http_bind_one(ai, several)) == -1) {
-			saved = errno;
-			continue;
-		}
-		sslen = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
-		    http_listener_add(fd) == -1) {
-			saved = errno;
-			close(fd);
-			continue;
-		}
-		if (ss.ss_family == AF_INET)
-			chosen = ((struct sockaddr_in *)&ss)->sin_port;
-		else if (ss.ss_family == AF_INET6)
-			chosen = ((struct sockaddr_in6 *)&ss)->sin6_port;
-		http_addr_str((struct sockaddr *)&ss, sslen, name,
-		    sizeof(name));
-		log_info("listening on %s", name);
-		nbound++;
-	}
-	freeaddrinfo(res);
-	if (nbound == 0) {
-		snprintf(err, errlen, "%s: %s", addr,
-		    strerror(saved ? saved : EADDRNOTAVAIL));
-		return -1;
-	}
-	return 0;
-}
-
-/* Listeners get SO_REUSEPORT, so that front processes share their ports. */
-void
-http_set_reuseport(int on)
-{
-	http.reuseport = on;
-}
-
-/* The bound addresses as "host:port" (ports resolved), NULL-terminated. */
-char **
-http_listen_names(void)
-{
-	struct http_listener	*l;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	char			**names, name[NI_MAXHOST + NI_MAXSERV + 4];
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(l, &http.listeners, hl_entry)
-		n++;
-	if ((names = calloc(n + 1, sizeof(*names))) == NULL)
-		return NULL;
-	n = 0;
-	TAILQ_FOREACH(l, &http.listeners, hl_entry) {
-		sslen = sizeof(ss);
-		if (getsockname(l->hl_fd, (struct sockaddr *)&ss, &sslen) ==
-		    -1)
-			continue;
-		http_addr_str((struct sockaddr *)&ss, sslen, name,
-		    sizeof(name));
-		if ((names[n] = strdup(name)) != NULL)
-			n++;
-	}
-	return names;
-}
-
-/* Closes the listeners without draining (a front supervisor's hand-off). */
-void
-http_close_listeners(void)
-{
-	struct http_listener	*l;
-
-	while ((l = TAILQ_FIRST(&http.listeners)) != NULL) {
-		ev_io_stop(http.loop, &l->hl_io);
-		close(l->hl_fd);
-		TAILQ_REMOVE(&http.listeners, l, hl_entry);
-		free(l);
-	}
 }
 
 int
@@ -1466,15 +1176,14 @@ http_init(struct ev_loop *loop, const struct limits_conf *limits)
 	uint32_t	 r;
 
 	http.loop = loop;
-	TAILQ_INIT(&http.listeners);
 	TAILQ_INIT(&http.conns);
 	TAILQ_INIT(&http.dirty);
 	ev_prepare_init(&http.flush, http_flush_cb);
 	ev_prepare_start(loop, &http.flush);
 	ev_unref(loop);		/* pending output alone keeps nothing alive */
 	http.nconns = http.pending = 0;
-	http.accept_paused = http.draining = 0;
-	ev_init(&http.retry, http_retry_cb);
+	http.draining = 0;
+	listen_init(loop, http_conn_new);
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (uint32_t)getpid() ^ (uint32_t)time(NULL);
 	http.id_prefix = r;
@@ -1492,7 +1201,7 @@ http_set_limits(const struct limits_conf *limits)
 	max = limits->max_header_bytes * 2 + NP_MAX_URL_BYTES + 4096;
 	http_parser_set_max_header_size(max > UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)max);
-	http_accept_resume();
+	http_accept_update();
 }
 
 /*
@@ -1506,8 +1215,7 @@ http_stop_accepting(void)
 
 	if (http.loop == NULL)
 		return;
-	http_close_listeners();
-	ev_timer_stop(http.loop, &http.retry);
+	listen_close();
 	http.draining = 1;
 	for (c = TAILQ_FIRST(&http.conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, hc_entry);
@@ -1550,7 +1258,6 @@ http_shutdown(void)
 		buf_release(&http.spare[http.nspare]->rq_resp);
 		free(http.spare[http.nspare]);
 	}
-	ev_timer_stop(http.loop, &http.retry);
 	ev_ref(http.loop);
 	ev_prepare_stop(http.loop, &http.flush);
 	http.loop = NULL;

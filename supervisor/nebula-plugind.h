@@ -153,6 +153,15 @@ void	 fatalx(const char *, ...)
 void	 log_access(const char *, const char *, const char *, int, size_t,
 	    double);
 
+/* listen.c: listening sockets; accepted ones go to the accept function */
+typedef int listen_accept_fn(int);	/* takes the fd; -1: refused */
+void	 listen_init(struct ev_loop *, listen_accept_fn *);
+int	 listen_add(const char *, char *, size_t);
+void	 listen_set_reuseport(int);
+void	 listen_set_full(int);
+char	**listen_names(void);
+void	 listen_close(void);
+
 /* http.c */
 struct http_conn;
 struct http_request {
@@ -171,10 +180,6 @@ struct http_request {
 	void			*req_router;	/* router's state, or NULL */
 };
 int	 http_init(struct ev_loop *, const struct limits_conf *);
-int	 http_listen(const char *, char *, size_t);
-void	 http_set_reuseport(int);
-char	**http_listen_names(void);
-void	 http_close_listeners(void);
 void	 http_set_limits(const struct limits_conf *);
 void	 http_stop_accepting(void);
 size_t	 http_requests_pending(void);

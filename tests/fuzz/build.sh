@@ -31,7 +31,8 @@ sources() {
 	fuzz_http)
 		echo "tests/fuzz/fuzz_http.c tests/fuzz/fake_log.c" \
 		    "tests/fuzz/fake_pool.c supervisor/agent.c" \
-		    "supervisor/auth.c supervisor/http.c supervisor/metrics.c" \
+		    "supervisor/auth.c supervisor/http.c supervisor/listen.c" \
+		    "supervisor/metrics.c" \
 		    "supervisor/router.c supervisor/tls.c protocol/buf.c" \
 		    "protocol/msg.c protocol/rid.c" ;;
 	fuzz_line)

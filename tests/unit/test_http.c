@@ -240,7 +240,7 @@ start(const struct limits_conf *custom)
 	nheld = ndispatched = naborts = naccess = 0;
 	assert_int_equal(http_init(loop, custom ? custom : &l), 0);
 	last_info[0] = '\0';
-	assert_int_equal(http_listen("127.0.0.1:0", err, sizeof(err)), 0);
+	assert_int_equal(listen_add("127.0.0.1:0", err, sizeof(err)), 0);
 	p = strstr(last_info, "listening on 127.0.0.1:");
 	assert_non_null(p);
 	port = atoi(p + strlen("listening on 127.0.0.1:"));
@@ -1278,11 +1278,11 @@ test_bad_listen_address_is_refused(void **state)
 
 	(void)state;
 	start(NULL);
-	assert_int_equal(http_listen("no-port", err, sizeof(err)), -1);
+	assert_int_equal(listen_add("no-port", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "no-port"));
-	assert_int_equal(http_listen("127.0.0.1:notaport", err, sizeof(err)),
+	assert_int_equal(listen_add("127.0.0.1:notaport", err, sizeof(err)),
 	    -1);
-	assert_int_equal(http_listen("[::1]:0", err, sizeof(err)) == 0 ||
+	assert_int_equal(listen_add("[::1]:0", err, sizeof(err)) == 0 ||
 	    err[0] != '\0', 1);
 	stop();
 }
