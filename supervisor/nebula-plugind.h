@@ -133,6 +133,8 @@ void	 tls_conn_free(void *);
 ssize_t	 tls_read(void *, void *, size_t, int *);
 ssize_t	 tls_write(void *, const void *, size_t, int *);
 int	 tls_pending(void *);
+void	 tls_set_h2(int);
+const char *tls_alpn(void *);
 
 /* log.c */
 #define LOG_LEVEL_ERROR	0
@@ -190,6 +192,16 @@ void	 http_respond(struct http_request *, int, const char *, const char *,
 void	 http_respond_error(struct http_request *, int, const char *,
 	    const char *, const char *);
 const char *http_status_text(int);
+/*
+ * The HTTP/2 hand-off (h2.c): the handler takes the fd and the TLS session
+ * (or NULL) and gets every byte read so far, preface included, valid only
+ * during the call; it calls http_conn_released() once it has closed them.
+ * -1: it took nothing, and http.c closes the connection.
+ */
+typedef int http_h2_take_fn(struct ev_loop *, int fd, void *tls,
+    const char *buffered, size_t len);
+void	 http_set_h2(http_h2_take_fn *);
+void	 http_conn_released(void);
 
 /* pool.c: one per plugin: its instances, queue and per-call timeouts */
 enum pool_op {
