@@ -60,7 +60,7 @@ front_become(struct front *f)
 		ev_signal_stop(front_loop, &front_sigs[i]);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	for (i = 0; front_names[i] != NULL; i++)
-		if (http_listen(front_names[i], err, sizeof(err)) == -1)
+		if (listen_add(front_names[i], err, sizeof(err)) == -1)
 			fatalx("front %d: %s", f->f_index, err);
 	log_info("front %d of %d started", f->f_index, nfronts);
 }
@@ -163,10 +163,10 @@ front_start(struct ev_loop *loop, int n, int *status)
 
 	front_loop = loop;
 	nfronts = n;
-	if ((front_names = http_listen_names()) == NULL ||
+	if ((front_names = listen_names()) == NULL ||
 	    (fronts = calloc((size_t)n, sizeof(*fronts))) == NULL)
 		fatalx("out of memory");
-	http_close_listeners();
+	listen_close();
 	for (i = 0; i < 3; i++) {
 		ev_signal_init(&front_sigs[i], front_signal_cb, sigs[i]);
 		ev_signal_start(loop, &front_sigs[i]);

@@ -1,9 +1,11 @@
 /*
- * The daemon's HTTP/1.1 front end: listening sockets, accepted connections,
- * request parsing with http_parser, per-connection timeouts and responses
- * written strictly in request order.  It owns every connection and every
- * struct http_request; the router only borrows a request between
- * router_dispatch() and http_respond(), or router_abort() if the client left.
+ * The daemon's HTTP/1.1 front end: accepted connections (from listen.c),
+ * request parsing with http_parser and our own framing rules, per-connection
+ * timeouts and responses written strictly in request order.  It owns every
+ * connection and every struct http_request; the router only borrows a
+ * request between router_dispatch() and http_respond(), or router_abort() if
+ * the client left.  An HTTP/2 connection is handed whole to http_set_h2()'s
+ * handler.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -14,7 +16,6 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,11 @@
 #define HTTP_READ_SIZE		16384
 #define HTTP_REQ_CACHE		64	/* spare requests kept for reuse */
 #define HTTP_KEEP_BUF		16384	/* larger buffers are not kept */
-#define HTTP_ACCEPT_RETRY	1.0	/* seconds, after EMFILE */
 #define HTTP_HEAD_SLACK		16	/* request line beyond the target */
 #define HTTP_CONTINUE		"HTTP/1.1 100 Continue\r\n\r\n"
 #define HTTP_LINGER		2.0	/* seconds of draining before close */
+#define HTTP_H2_PREFACE		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define HTTP_H2_PREFACE_LEN	24
 
 enum http_rstate {
 	RS_HEAD,		/* reading the request head */
@@ -50,6 +52,12 @@ enum http_tkind {
 	TK_HEAD,		/* head incomplete: 408 */
 	TK_BODY,		/* body incomplete: 408 */
 	TK_WRITE		/* output stuck: close */
+};
+
+enum http_scan {
+	SCAN_NONE,		/* nothing of ours to check */
+	SCAN_HEAD,		/* in a head: no obs-fold */
+	SCAN_CHUNKED		/* in chunked framing: lines end with CRLF */
 };
 
 enum http_hdr {
@@ -98,6 +106,7 @@ struct http_conn {
 	struct http_req		*hc_cur;	/* being parsed, or NULL */
 	struct buf		 hc_out;
 	int			 hc_err;	/* status for a framing error */
+	const char		*hc_errmsg;	/* its message, or NULL */
 	int			 hc_served;	/* a request was seen */
 	int			 hc_rdone;	/* read no further requests */
 	int			 hc_eof;	/* the client sent FIN */
@@ -108,6 +117,15 @@ struct http_conn {
 	void			*hc_ssl;	/* TLS session, or NULL */
 	int			 hc_rwant_w;	/* TLS read waits for writable */
 	int			 hc_wwant_r;	/* TLS write waits for readable */
+	int			 hc_sniff;	/* may still be an HTTP/2 preface */
+	int			 hc_alpn;	/* TLS: ALPN may still say h2 */
+	struct buf		 hc_pre;	/* bytes held while sniffing */
+	/* our framing checks over the buffer being parsed */
+	const char		*hc_end;
+	const char		*hc_scan;	/* next byte to check */
+	enum http_scan		 hc_scanning;
+	int			 hc_lf;		/* last byte a line end */
+	int			 hc_cr;		/* last byte CR */
 	/* the head being parsed */
 	size_t			 hc_head_bytes;
 	size_t			 hc_nheaders;
@@ -118,32 +136,25 @@ struct http_conn {
 	size_t			 hc_field_len;
 	char			 hc_expect[24];
 	size_t			 hc_expect_len;
+	char			 hc_te[24];	/* the Transfer-Encoding value */
+	size_t			 hc_te_len;
 	int			 hc_ncl;
 	int			 hc_nte;
 	int			 hc_nexpect;
 };
 TAILQ_HEAD(http_conns, http_conn);
 
-struct http_listener {
-	TAILQ_ENTRY(http_listener) hl_entry;
-	int			 hl_fd;
-	ev_io			 hl_io;
-};
-TAILQ_HEAD(http_listeners, http_listener);
-
 static struct {
 	struct ev_loop		*loop;
 	struct limits_conf	 limits;
-	struct http_listeners	 listeners;
 	struct http_conns	 conns;
 	struct http_conns	 dirty;		/* output to write this turn */
 	ev_prepare		 flush;
 	size_t			 nconns;
+	size_t			 nh2;		/* handed to the HTTP/2 handler */
+	http_h2_take_fn		*h2;
 	size_t			 pending;	/* dispatched, unanswered */
-	int			 accept_paused;
 	int			 draining;	/* http_stop_accepting() ran */
-	int			 reuseport;	/* front processes share ports */
-	ev_timer		 retry;		/* resumes accept after EMFILE */
 	struct http_req		*spare[HTTP_REQ_CACHE];
 	size_t			 nspare;
 	uint32_t		 id_prefix;
@@ -163,7 +174,7 @@ static int	 http_on_message_complete(http_parser *);
 static void	 http_conn_close(struct http_conn *);
 static void	 http_conn_flush(struct http_conn *);
 static void	 http_conn_write(struct http_conn *);
-static void	 http_accept_resume(void);
+static void	 http_accept_update(void);
 
 static const http_parser_settings http_settings = {
 	.on_message_begin = http_on_message_begin,
@@ -336,6 +347,20 @@ http_req_target(struct http_req *r)
 	    (s = http_buf_str(&r->rq_url, NULL)) == NULL) {
 		q->req_path = NULL;
 		return;
+	}
+	/* absolute-form (RFC 9112 3.2.2): routed on its path */
+	if (*s != '/' && (p = strstr(s, "://")) != NULL &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789+-.") == (size_t)(p - s) && p > s) {
+		p += 3;
+		p += strcspn(p, "/?#");
+		if (*p == '/')
+			s = p;
+		else {
+			/* no path: "/", written over the authority's end */
+			s = p - 1;
+			*s = '/';
+		}
 	}
 	q->req_path = s;
 	q->req_query = NULL;
@@ -636,6 +661,61 @@ http_conn_of(http_parser *p)
 	return p->data;
 }
 
+/*
+ * Our framing rules over the bytes http_parser does not hand us (between
+ * the target, the header names and values, and the chunk data): no
+ * obs-fold in a head (a line end followed by a blank), and every line of
+ * chunked framing ended by CRLF.  Checks the buffer up to `to`; with
+ * find_end, stops after the blank line that ends the head or the trailers
+ * and returns 1.  -1 on a violation, with the 400 set.
+ */
+static int
+http_scan(struct http_conn *c, const char *to, int find_end)
+{
+	const char	*p;
+
+	for (p = c->hc_scan; p < to; p++) {
+		if (*p == '\n') {
+			if (c->hc_scanning == SCAN_CHUNKED && !c->hc_cr) {
+				c->hc_errmsg = "chunked framing line ended "
+				    "by a bare LF";
+				goto fail;
+			}
+			if (find_end && c->hc_lf) {
+				c->hc_scan = p + 1;
+				c->hc_lf = c->hc_cr = 0;
+				return 1;
+			}
+			c->hc_lf = 1;
+		} else if ((*p == ' ' || *p == '\t') && c->hc_lf &&
+		    c->hc_scanning == SCAN_HEAD) {
+			c->hc_errmsg = "obs-fold: a header line continued on "
+			    "the next line";
+			goto fail;
+		} else if (*p != '\r')
+			c->hc_lf = 0;
+		c->hc_cr = *p == '\r';
+	}
+	c->hc_scan = to;
+	return 0;
+ fail:
+	c->hc_err = 400;
+	return -1;
+}
+
+/* Checks the bytes before a piece the parser hands us, and its first. */
+static int
+http_scan_piece(struct http_conn *c, const char *at, size_t len)
+{
+	if (c->hc_scanning == SCAN_NONE)
+		return 0;
+	if (http_scan(c, len > 0 ? at + 1 : at, 0) == -1)
+		return -1;
+	c->hc_scan = at + len;
+	c->hc_lf = c->hc_cr = 0;
+	return 0;
+}
+
 static int
 http_on_message_begin(http_parser *p)
 {
@@ -655,7 +735,9 @@ http_on_message_begin(http_parser *p)
 	c->hc_hdr = HDR_OTHER;
 	c->hc_field_len = 0;
 	c->hc_expect_len = 0;
+	c->hc_te_len = 0;
 	c->hc_ncl = c->hc_nte = c->hc_nexpect = 0;
+	c->hc_scanning = SCAN_NONE;
 	return 0;
 }
 
@@ -688,6 +770,11 @@ http_on_url(http_parser *p, const char *at, size_t len)
 		c->hc_broken = 1;
 		return -1;
 	}
+	if (c->hc_scanning == SCAN_NONE) {
+		c->hc_scanning = SCAN_HEAD;
+		c->hc_lf = c->hc_cr = 0;
+	}
+	c->hc_scan = at + len;
 	return http_head_grow(c, len);
 }
 
@@ -749,6 +836,8 @@ http_on_header_field(http_parser *p, const char *at, size_t len)
 
 	if (c->hc_cur == NULL || c->hc_cur->rq_state != RS_HEAD)
 		return 0;	/* trailers of a chunked body: ignored */
+	if (http_scan_piece(c, at, len) == -1)
+		return -1;
 	if (c->hc_in_value || c->hc_nheaders == 0) {
 		c->hc_in_value = 0;
 		c->hc_field_len = 0;
@@ -781,6 +870,8 @@ http_on_header_value(http_parser *p, const char *at, size_t len)
 
 	if (r == NULL || r->rq_state != RS_HEAD)
 		return 0;
+	if (http_scan_piece(c, at, len) == -1)
+		return -1;
 	if (!c->hc_in_value) {
 		c->hc_in_value = 1;
 		http_header_identify(c);
@@ -796,6 +887,13 @@ http_on_header_value(http_parser *p, const char *at, size_t len)
 			    len < sizeof(c->hc_expect) - c->hc_expect_len ?
 			    len : sizeof(c->hc_expect) - c->hc_expect_len);
 		c->hc_expect_len += len;
+		return 0;
+	case HDR_TRANSFER_ENCODING:
+		if (c->hc_nte == 1 && c->hc_te_len < sizeof(c->hc_te))
+			memcpy(c->hc_te + c->hc_te_len, at,
+			    len < sizeof(c->hc_te) - c->hc_te_len ?
+			    len : sizeof(c->hc_te) - c->hc_te_len);
+		c->hc_te_len += len;
 		return 0;
 	case HDR_TRACEPARENT:
 		b = &r->rq_trace;
@@ -826,6 +924,24 @@ http_expects_continue(struct http_conn *c)
 	return n == 12 && strncasecmp(v, "100-continue", 12) == 0;
 }
 
+/* Is the one Transfer-Encoding value exactly "chunked", blanks aside? */
+static int
+http_te_chunked(struct http_conn *c)
+{
+	const char	*v = c->hc_te;
+	size_t		 n = c->hc_te_len;
+
+	if (n > sizeof(c->hc_te))
+		return 0;
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	return n == 7 && strncasecmp(v, "chunked", 7) == 0;
+}
+
 static int
 http_on_headers_complete(http_parser *p)
 {
@@ -837,6 +953,19 @@ http_on_headers_complete(http_parser *p)
 		return -1;
 	if (!c->hc_in_value && c->hc_field_len > 0)
 		http_header_identify(c);
+	/* The head ends in this buffer: check its end, find the body. */
+	if (c->hc_scanning == SCAN_HEAD &&
+	    http_scan(c, c->hc_end, 1) != 1) {
+		if (c->hc_err != 0)
+			return -1;
+		c->hc_scanning = SCAN_NONE;	/* cannot happen */
+	}
+	if (c->hc_nte > 1 || (c->hc_nte == 1 && !http_te_chunked(c))) {
+		c->hc_err = 400;
+		c->hc_errmsg = "Transfer-Encoding must be one field saying "
+		    "chunked";
+		return -1;
+	}
 	chunked = (p->flags & F_CHUNKED) != 0;
 	haslen = (p->flags & F_CONTENTLENGTH) != 0;
 	r->rq_pub.req_method = p->method;
@@ -850,6 +979,10 @@ http_on_headers_complete(http_parser *p)
 	if (haslen && p->content_length > http.limits.max_body_bytes) {
 		c->hc_err = 413;
 		return -1;
+	}
+	if (c->hc_scanning == SCAN_HEAD) {
+		c->hc_scanning = chunked ? SCAN_CHUNKED : SCAN_NONE;
+		c->hc_lf = c->hc_cr = 0;
 	}
 	if (chunked || (haslen && p->content_length > 0)) {
 		r->rq_state = RS_BODY;
@@ -876,6 +1009,9 @@ http_on_body(http_parser *p, const char *at, size_t len)
 
 	if (r == NULL)
 		return -1;
+	if (http_scan_piece(c, at, 0) == -1)
+		return -1;
+	c->hc_scan = at + len;
 	r->rq_continue = 0;
 	if (r->rq_body.buf_len + len > http.limits.max_body_bytes) {
 		c->hc_err = 413;
@@ -897,6 +1033,9 @@ http_on_message_complete(http_parser *p)
 
 	if (r == NULL)
 		return -1;
+	if (c->hc_scanning == SCAN_CHUNKED && http_scan(c, c->hc_end, 1) == -1)
+		return -1;
+	c->hc_scanning = SCAN_NONE;
 	q = &r->rq_pub;
 	http_req_target(r);
 	if (q->req_path == NULL) {
@@ -930,6 +1069,9 @@ http_conn_parse(struct http_conn *c, const char *data, size_t len)
 	int		 status;
 
 	c->hc_err = 0;
+	c->hc_errmsg = NULL;
+	c->hc_scan = data;
+	c->hc_end = data + len;
 	http_parser_execute(&c->hc_parser, &http_settings, data, len);
 	if (c->hc_broken)
 		return;
@@ -937,12 +1079,16 @@ http_conn_parse(struct http_conn *c, const char *data, size_t len)
 	if (e == HPE_OK || e == HPE_PAUSED) {
 		if (c->hc_parser.upgrade && c->hc_cur == NULL)
 			c->hc_rdone = 1;
-		return;
+		/* what the parser holds for later is checked now */
+		if (c->hc_scanning == SCAN_NONE || c->hc_cur == NULL ||
+		    http_scan(c, c->hc_end, 0) == 0)
+			return;
 	}
 	if ((status = c->hc_err) == 0)
 		status = e == HPE_HEADER_OVERFLOW ? 431 : 400;
-	if (http_conn_fail(c, status, status == 400 ?
-	    http_errno_description(e) : http_status_text(status)) == -1)
+	if (http_conn_fail(c, status, c->hc_errmsg != NULL ? c->hc_errmsg :
+	    status == 400 ? http_errno_description(e) :
+	    http_status_text(status)) == -1)
 		c->hc_broken = 1;
 }
 
@@ -983,6 +1129,90 @@ http_io_write(struct http_conn *c, const void *buf, size_t len)
 	return n;
 }
 
+/*
+ * Hands an HTTP/2 connection to the handler: our watchers and timer stop
+ * and the connection is forgotten, but its fd and TLS session now belong
+ * to the handler, which calls http_conn_released() when it closes them.
+ */
+static void
+http_conn_h2(struct http_conn *c, const char *data, size_t len)
+{
+	struct buf	 pre = c->hc_pre;	/* data may point into it */
+	void		*ssl = c->hc_ssl;
+	int		 fd = c->hc_fd;
+
+	if (c->hc_dirty)
+		TAILQ_REMOVE(&http.dirty, c, hc_dentry);
+	ev_io_stop(http.loop, &c->hc_rio);
+	ev_io_stop(http.loop, &c->hc_wio);
+	ev_timer_stop(http.loop, &c->hc_timer);
+	buf_release(&c->hc_out);
+	TAILQ_REMOVE(&http.conns, c, hc_entry);
+	http.nconns--;
+	http.nh2++;
+	free(c);
+	if (http.h2(http.loop, fd, ssl, data, len) == -1) {
+		tls_conn_free(ssl);
+		close(fd);
+		http_conn_released();
+	}
+	buf_release(&pre);
+}
+
+/*
+ * Holds the first bytes of a cleartext connection while they could be the
+ * HTTP/2 preface; 1 if the connection was handed over.
+ */
+static int
+http_conn_sniff(struct http_conn *c, const char *data, size_t len)
+{
+	if (c->hc_pre.buf_len > 0) {
+		if (buf_append(&c->hc_pre, data, len) == -1) {
+			c->hc_broken = 1;
+			return 0;
+		}
+		data = c->hc_pre.buf_data;
+		len = c->hc_pre.buf_len;
+	}
+	if (memcmp(data, HTTP_H2_PREFACE, len < HTTP_H2_PREFACE_LEN ? len :
+	    HTTP_H2_PREFACE_LEN) != 0) {
+		c->hc_sniff = 0;
+		http_conn_parse(c, data, len);
+		buf_release(&c->hc_pre);
+		return 0;
+	}
+	if (len >= HTTP_H2_PREFACE_LEN) {
+		http_conn_h2(c, data, len);
+		return 1;
+	}
+	if (c->hc_pre.buf_len == 0 && buf_append(&c->hc_pre, data, len) == -1)
+		c->hc_broken = 1;
+	return 0;
+}
+
+/* Takes bytes read (none: only a TLS handshake moved); 1 if handed over. */
+static int
+http_conn_take(struct http_conn *c, const char *data, size_t len)
+{
+	const char	*proto;
+
+	if (c->hc_alpn) {
+		proto = tls_alpn(c->hc_ssl);
+		if (proto != NULL || len > 0)
+			c->hc_alpn = 0;		/* the handshake is over */
+		if (proto != NULL && strcmp(proto, "h2") == 0) {
+			http_conn_h2(c, data, len);
+			return 1;
+		}
+	}
+	if (len == 0)
+		return 0;
+	if (c->hc_sniff)
+		return http_conn_sniff(c, data, len);
+	http_conn_parse(c, data, len);
+	return 0;
+}
+
 static void
 http_conn_read(struct http_conn *c)
 {
@@ -1006,18 +1236,30 @@ http_conn_read(struct http_conn *c)
 		n = http_io_read(c, http.rbuf, sizeof(http.rbuf));
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR)
+			    errno == EINTR) {
+				if (c->hc_alpn && http_conn_take(c, NULL, 0))
+					return;
 				break;
+			}
 			if (errno != ECONNRESET)
 				log_debug("http: read: %s", strerror(errno));
 			http_conn_close(c);
 			return;
 		}
 		if (n == 0) {
+			if (c->hc_sniff && c->hc_pre.buf_len > 0) {
+				/* a preface's start, then EOF: not HTTP/2 */
+				c->hc_sniff = 0;
+				http_conn_parse(c, c->hc_pre.buf_data,
+				    c->hc_pre.buf_len);
+				buf_release(&c->hc_pre);
+			}
+			c->hc_sniff = 0;
 			http_conn_eof(c);
 			break;
 		}
-		http_conn_parse(c, http.rbuf, (size_t)n);
+		if (http_conn_take(c, http.rbuf, (size_t)n))
+			return;
 		/* TLS may hold decrypted bytes the socket will not signal. */
 	} while (c->hc_ssl != NULL && !c->hc_broken && !c->hc_rdone &&
 	    tls_pending(c->hc_ssl) > 0);
@@ -1132,12 +1374,23 @@ http_conn_close(struct http_conn *c)
 		http_req_free(r);
 	}
 	buf_release(&c->hc_out);
+	buf_release(&c->hc_pre);
 	TAILQ_REMOVE(&http.conns, c, hc_entry);
 	http.nconns--;
 	free(c);
-	http_accept_resume();
+	http_accept_update();
 }
 
+/* Pauses accept (listen.c) while max_connections are open. */
+static void
+http_accept_update(void)
+{
+	if (http.loop != NULL)
+		listen_set_full(http.nconns + http.nh2 >=
+		    (size_t)http.limits.max_connections);
+}
+
+/* Takes an accepted socket (listen.c's accept function). */
 static int
 http_conn_new(int fd)
 {
@@ -1153,6 +1406,8 @@ http_conn_new(int fd)
 		return -1;
 	}
 	c->hc_fd = fd;
+	c->hc_sniff = http.h2 != NULL && c->hc_ssl == NULL;
+	c->hc_alpn = http.h2 != NULL && c->hc_ssl != NULL;
 	TAILQ_INIT(&c->hc_reqs);
 	http_parser_init(&c->hc_parser, HTTP_REQUEST);
 	c->hc_parser.data = c;
@@ -1165,299 +1420,10 @@ http_conn_new(int fd)
 	c->hc_tkind = TK_NONE;
 	TAILQ_INSERT_TAIL(&http.conns, c, hc_entry);
 	http.nconns++;
+	http_accept_update();
 	http_conn_update_read(c);
 	http_conn_timer(c);
 	return 0;
-}
-
-static void
-http_accept_pause(void)
-{
-	struct http_listener	*l;
-
-	for (l = TAILQ_FIRST(&http.listeners); l != NULL;
-	    l = TAILQ_NEXT(l, hl_entry))
-		ev_io_stop(http.loop, &l->hl_io);
-	http.accept_paused = 1;
-}
-
-static void
-http_accept_resume(void)
-{
-	struct http_listener	*l;
-
-	if (!http.accept_paused || http.loop == NULL ||
-	    http.nconns >= (size_t)http.limits.max_connections)
-		return;
-	http.accept_paused = 0;
-	ev_timer_stop(http.loop, &http.retry);
-	for (l = TAILQ_FIRST(&http.listeners); l != NULL;
-	    l = TAILQ_NEXT(l, hl_entry))
-		ev_io_start(http.loop, &l->hl_io);
-}
-
-static void
-http_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)w;
-	(void)revents;
-	http_accept_resume();
-}
-
-static void
-http_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	int	 fd;
-
-	(void)revents;
-	for (;;) {
-		if (http.nconns >= (size_t)http.limits.max_connections) {
-			http_accept_pause();
-			return;
-		}
-		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			switch (errno) {
-			case EAGAIN:
-#if EAGAIN != EWOULDBLOCK
-			case EWOULDBLOCK:
-#endif
-				return;
-			case EINTR:
-			case ECONNABORTED:
-			case EPROTO:
-				continue;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				log_warn("http: accept");
-				http_accept_pause();
-				ev_timer_stop(loop, &http.retry);
-				ev_timer_set(&http.retry, HTTP_ACCEPT_RETRY, 0.);
-				ev_timer_start(loop, &http.retry);
-				return;
-			default:
-				log_warn("http: accept");
-				return;
-			}
-		}
-		if (http_conn_new(fd) == -1) {
-			log_warnx("http: out of memory for a connection");
-			close(fd);
-		}
-	}
-}
-
-/* Splits "host:port", "[v6]:port" or ":port"; host NULL means any. */
-static int
-http_split_addr(const char *addr, char *host, size_t hostlen,
-    const char **port)
-{
-	const char	*colon, *end;
-	size_t		 n;
-
-	if (addr[0] == '[') {
-		if ((end = strchr(addr, ']')) == NULL || end[1] != ':')
-			return -1;
-		addr++;
-		colon = end + 1;
-	} else {
-		if ((colon = strrchr(addr, ':')) == NULL)
-			return -1;
-		end = colon;
-	}
-	n = (size_t)(end - addr);
-	if (n >= hostlen || colon[1] == '\0')
-		return -1;
-	memcpy(host, addr, n);
-	host[n] = '\0';
-	*port = colon + 1;
-	return 0;
-}
-
-static void
-http_addr_str(const struct sockaddr *sa, socklen_t salen, char *out,
-    size_t outlen)
-{
-	char	 host[NI_MAXHOST], serv[NI_MAXSERV];
-
-	if (getnameinfo(sa, salen, host, sizeof(host), serv, sizeof(serv),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(out, outlen, "?");
-		return;
-	}
-	if (sa->sa_family == AF_INET6)
-		snprintf(out, outlen, "[%s]:%s", host, serv);
-	else
-		snprintf(out, outlen, "%s:%s", host, serv);
-}
-
-static int
-http_listener_add(int fd)
-{
-	struct http_listener	*l;
-
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		return -1;
-	l->hl_fd = fd;
-	ev_io_init(&l->hl_io, http_accept_cb, fd, EV_READ);
-	l->hl_io.data = l;
-	TAILQ_INSERT_TAIL(&http.listeners, l, hl_entry);
-	if (!http.accept_paused)
-		ev_io_start(http.loop, &l->hl_io);
-	return 0;
-}
-
-/* Binds one resolved address; returns the fd or -1 with errno set. */
-static int
-http_bind_one(struct addrinfo *ai, int several)
-{
-	int	 fd, one = 1, saved;
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
-		goto fail;
-	if (http.reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
-		goto fail;
-	if (ai->ai_family == AF_INET6 && several &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1)
-		goto fail;
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, SOMAXCONN) == -1)
-		goto fail;
-	return fd;
- fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
-/* Sets the port of a resolved address (to reuse a port the kernel chose). */
-static void
-http_set_port(struct addrinfo *ai, in_port_t port)
-{
-	if (ai->ai_family == AF_INET)
-		((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = port;
-	else if (ai->ai_family == AF_INET6)
-		((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = port;
-}
-
-int
-http_listen(const char *addr, char *err, size_t errlen)
-{
-	struct addrinfo		 hints, *res = NULL, *ai;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	char			 host[256], name[NI_MAXHOST + NI_MAXSERV + 4];
-	const char		*port;
-	in_port_t		 chosen = 0;
-	int			 fd, rc, nbound = 0, saved = 0, several;
-
-	if (http.loop == NULL) {
-		snprintf(err, errlen, "http_listen before http_init");
-		return -1;
-	}
-	if (http_split_addr(addr, host, sizeof(host), &port) == -1) {
-		snprintf(err, errlen, "%s: expected host:port", addr);
-		return -1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host[0] == '\0' || strcmp(host, "*") == 0 ? NULL :
-	    host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "%s: %s", addr, gai_strerror(rc));
-		return -1;
-	}
-	several = res != NULL && res->ai_next != NULL;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (chosen != 0)
-			http_set_port(ai, chosen);
-		if ((fd = http_bind_one(ai, several)) == -1) {
-			saved = errno;
-			continue;
-		}
-		sslen = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
-		    http_listener_add(fd) == -1) {
-			saved = errno;
-			close(fd);
-			continue;
-		}
-		if (ss.ss_family == AF_INET)
-			chosen = ((struct sockaddr_in *)&ss)->sin_port;
-		else if (ss.ss_family == AF_INET6)
-			chosen = ((struct sockaddr_in6 *)&ss)->sin6_port;
-		http_addr_str((struct sockaddr *)&ss, sslen, name,
-		    sizeof(name));
-		log_info("listening on %s", name);
-		nbound++;
-	}
-	freeaddrinfo(res);
-	if (nbound == 0) {
-		snprintf(err, errlen, "%s: %s", addr,
-		    strerror(saved ? saved : EADDRNOTAVAIL));
-		return -1;
-	}
-	return 0;
-}
-
-/* Listeners get SO_REUSEPORT, so that front processes share their ports. */
-void
-http_set_reuseport(int on)
-{
-	http.reuseport = on;
-}
-
-/* The bound addresses as "host:port" (ports resolved), NULL-terminated. */
-char **
-http_listen_names(void)
-{
-	struct http_listener	*l;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	char			**names, name[NI_MAXHOST + NI_MAXSERV + 4];
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(l, &http.listeners, hl_entry)
-		n++;
-	if ((names = calloc(n + 1, sizeof(*names))) == NULL)
-		return NULL;
-	n = 0;
-	TAILQ_FOREACH(l, &http.listeners, hl_entry) {
-		sslen = sizeof(ss);
-		if (getsockname(l->hl_fd, (struct sockaddr *)&ss, &sslen) ==
-		    -1)
-			continue;
-		http_addr_str((struct sockaddr *)&ss, sslen, name,
-		    sizeof(name));
-		if ((names[n] = strdup(name)) != NULL)
-			n++;
-	}
-	return names;
-}
-
-/* Closes the listeners without draining (a front supervisor's hand-off). */
-void
-http_close_listeners(void)
-{
-	struct http_listener	*l;
-
-	while ((l = TAILQ_FIRST(&http.listeners)) != NULL) {
-		ev_io_stop(http.loop, &l->hl_io);
-		close(l->hl_fd);
-		TAILQ_REMOVE(&http.listeners, l, hl_entry);
-		free(l);
-	}
 }
 
 int
@@ -1466,15 +1432,14 @@ http_init(struct ev_loop *loop, const struct limits_conf *limits)
 	uint32_t	 r;
 
 	http.loop = loop;
-	TAILQ_INIT(&http.listeners);
 	TAILQ_INIT(&http.conns);
 	TAILQ_INIT(&http.dirty);
 	ev_prepare_init(&http.flush, http_flush_cb);
 	ev_prepare_start(loop, &http.flush);
 	ev_unref(loop);		/* pending output alone keeps nothing alive */
-	http.nconns = http.pending = 0;
-	http.accept_paused = http.draining = 0;
-	ev_init(&http.retry, http_retry_cb);
+	http.nconns = http.pending = http.nh2 = 0;
+	http.draining = 0;
+	listen_init(loop, http_conn_new);
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (uint32_t)getpid() ^ (uint32_t)time(NULL);
 	http.id_prefix = r;
@@ -1492,7 +1457,7 @@ http_set_limits(const struct limits_conf *limits)
 	max = limits->max_header_bytes * 2 + NP_MAX_URL_BYTES + 4096;
 	http_parser_set_max_header_size(max > UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)max);
-	http_accept_resume();
+	http_accept_update();
 }
 
 /*
@@ -1506,8 +1471,7 @@ http_stop_accepting(void)
 
 	if (http.loop == NULL)
 		return;
-	http_close_listeners();
-	ev_timer_stop(http.loop, &http.retry);
+	listen_close();
 	http.draining = 1;
 	for (c = TAILQ_FIRST(&http.conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, hc_entry);
@@ -1524,10 +1488,32 @@ http_requests_pending(void)
 	return http.pending;
 }
 
+/* Open client connections, the ones handed to HTTP/2 included. */
 size_t
 http_connections(void)
 {
-	return http.nconns;
+	return http.nconns + http.nh2;
+}
+
+/*
+ * With a handler, a cleartext connection that starts with the HTTP/2
+ * preface and a TLS one whose ALPN says "h2" go to it (NULL: none; the
+ * preface then answers 400).
+ */
+void
+http_set_h2(http_h2_take_fn *fn)
+{
+	http.h2 = fn;
+	tls_set_h2(fn != NULL);
+}
+
+/* The HTTP/2 handler closed a connection it was handed. */
+void
+http_conn_released(void)
+{
+	if (http.nh2 > 0)
+		http.nh2--;
+	http_accept_update();
 }
 
 void
@@ -1550,7 +1536,6 @@ http_shutdown(void)
 		buf_release(&http.spare[http.nspare]->rq_resp);
 		free(http.spare[http.nspare]);
 	}
-	ev_timer_stop(http.loop, &http.retry);
 	ev_ref(http.loop);
 	ev_prepare_stop(http.loop, &http.flush);
 	http.loop = NULL;

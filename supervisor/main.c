@@ -498,13 +498,13 @@ main(int argc, char *argv[])
 	ev_unref(main_loop);	/* the log alone keeps nothing running */
 	if (http_init(main_loop, &main_conf->cf_limits) == -1)
 		fatalx("cannot set up the HTTP front");
-	http_set_reuseport(main_conf->cf_front_processes > 1);
+	listen_set_reuseport(main_conf->cf_front_processes > 1);
 	if (listen != NULL) {
-		if (http_listen(listen, err, sizeof(err)) == -1)
+		if (listen_add(listen, err, sizeof(err)) == -1)
 			fatalx("%s", err);
 	} else
 		for (i = 0; i < main_conf->cf_nlisten; i++)
-			if (http_listen(main_conf->cf_listen[i], err,
+			if (listen_add(main_conf->cf_listen[i], err,
 			    sizeof(err)) == -1)
 				fatalx("%s", err);
 	if (main_conf->cf_front_processes > 1) {

@@ -133,6 +133,8 @@ void	 tls_conn_free(void *);
 ssize_t	 tls_read(void *, void *, size_t, int *);
 ssize_t	 tls_write(void *, const void *, size_t, int *);
 int	 tls_pending(void *);
+void	 tls_set_h2(int);
+const char *tls_alpn(void *);
 
 /* log.c */
 #define LOG_LEVEL_ERROR	0
@@ -152,6 +154,15 @@ void	 fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	 log_access(const char *, const char *, const char *, int, size_t,
 	    double);
+
+/* listen.c: listening sockets; accepted ones go to the accept function */
+typedef int listen_accept_fn(int);	/* takes the fd; -1: refused */
+void	 listen_init(struct ev_loop *, listen_accept_fn *);
+int	 listen_add(const char *, char *, size_t);
+void	 listen_set_reuseport(int);
+void	 listen_set_full(int);
+char	**listen_names(void);
+void	 listen_close(void);
 
 /* h2.c: HTTP/2 connections handed over by http.c (nghttp2 kept inside) */
 struct h2_stream;
@@ -193,10 +204,6 @@ struct http_request {
 	void			*req_router;	/* router's state, or NULL */
 };
 int	 http_init(struct ev_loop *, const struct limits_conf *);
-int	 http_listen(const char *, char *, size_t);
-void	 http_set_reuseport(int);
-char	**http_listen_names(void);
-void	 http_close_listeners(void);
 void	 http_set_limits(const struct limits_conf *);
 void	 http_stop_accepting(void);
 size_t	 http_requests_pending(void);
@@ -207,6 +214,16 @@ void	 http_respond(struct http_request *, int, const char *, const char *,
 void	 http_respond_error(struct http_request *, int, const char *,
 	    const char *, const char *);
 const char *http_status_text(int);
+/*
+ * The HTTP/2 hand-off (h2.c): the handler takes the fd and the TLS session
+ * (or NULL) and gets every byte read so far, preface included, valid only
+ * during the call; it calls http_conn_released() once it has closed them.
+ * -1: it took nothing, and http.c closes the connection.
+ */
+typedef int http_h2_take_fn(struct ev_loop *, int fd, void *tls,
+    const char *buffered, size_t len);
+void	 http_set_h2(http_h2_take_fn *);
+void	 http_conn_released(void);
 
 /* pool.c: one per plugin: its instances, queue and per-call timeouts */
 enum pool_op {

@@ -14,6 +14,7 @@
 #include "nebula-plugind.h"
 
 static SSL_CTX	*tls_current;
+static int	 tls_h2;		/* offer h2 by ALPN */
 
 static void
 tls_error(char *err, size_t errlen, const char *what, const char *file)
@@ -26,6 +27,25 @@ tls_error(char *err, size_t errlen, const char *what, const char *file)
 	ERR_clear_error();
 	snprintf(err, errlen, "tls: %s %s: %s", what, file ? file : "",
 	    ossl[0] ? ossl : "failed");
+}
+
+/* ALPN: h2 first, then http/1.1, when an HTTP/2 handler is set. */
+static int
+tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char	 protos[] = "\x02h2\x08http/1.1";
+	unsigned char			*sel;
+	unsigned char			 sellen;
+
+	(void)ssl;
+	(void)arg;
+	if (!tls_h2 || SSL_select_next_proto(&sel, &sellen, protos,
+	    sizeof(protos) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	*outlen = sellen;
+	return SSL_TLSEXT_ERR_OK;
 }
 
 /*
@@ -47,6 +67,7 @@ tls_ctx_new(const struct config *cf, char *err, size_t errlen)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cf->cf_tls_cert) != 1) {
 		tls_error(err, errlen, "cannot load certificate", cf->cf_tls_cert);
 		goto fail;
@@ -186,4 +207,32 @@ int
 tls_pending(void *ssl)
 {
 	return SSL_pending(ssl);
+}
+
+/* New handshakes offer h2 by ALPN (1) or no ALPN at all (0). */
+void
+tls_set_h2(int on)
+{
+	tls_h2 = on;
+}
+
+/*
+ * The protocol ALPN chose once the handshake is over, or NULL (none, or
+ * not yet); valid until the next call.
+ */
+const char *
+tls_alpn(void *ssl)
+{
+	static char		 proto[256];
+	const unsigned char	*p;
+	unsigned int		 len;
+
+	if (ssl == NULL || !SSL_is_init_finished((SSL *)ssl))
+		return NULL;
+	SSL_get0_alpn_selected(ssl, &p, &len);
+	if (p == NULL || len == 0 || len >= sizeof(proto))
+		return NULL;
+	memcpy(proto, p, len);
+	proto[len] = '\0';
+	return proto;
 }

@@ -4,6 +4,7 @@ E2E_CORE_TESTS = \
 	tests/e2e/api_examples.sh \
 	tests/e2e/api_flyte.sh \
 	tests/e2e/core_api.sh \
+	tests/e2e/core_framing.sh \
 	tests/e2e/core_http.sh \
 	tests/e2e/core_lifecycle.sh \
 	tests/e2e/core_workers.sh \
@@ -16,4 +17,5 @@ E2E_CORE_TESTS = \
 	tests/e2e/ops_slots.sh \
 	tests/e2e/ops_stop.sh
 TESTS += $(E2E_CORE_TESTS)
-EXTRA_DIST += $(E2E_CORE_TESTS) tests/e2e/rawhttp.py
+EXTRA_DIST += $(E2E_CORE_TESTS) tests/e2e/rawhttp.py tests/e2e/replay.py \
+	tests/e2e/framing

@@ -35,7 +35,8 @@ sources() {
 	fuzz_http)
 		echo "tests/fuzz/fuzz_http.c tests/fuzz/fake_log.c" \
 		    "tests/fuzz/fake_pool.c supervisor/auth.c supervisor/call.c" \
-		    "supervisor/http.c supervisor/metrics.c supervisor/rest.c" \
+		    "supervisor/http.c supervisor/listen.c supervisor/metrics.c" \
+		    "supervisor/rest.c" \
 		    "supervisor/router.c supervisor/tls.c protocol/buf.c" \
 		    "protocol/msg.c protocol/request.c protocol/rid.c" ;;
 	fuzz_line)

@@ -114,7 +114,7 @@ fuzz_auth_init(void)
 	fz.plugins[1].pc_tokens_file = NULL;
 }
 
-/* Finds the port of the one listening socket http_listen() made. */
+/* Finds the port of the one listening socket listen_add() made. */
 static void
 fuzz_find_listener(void)
 {
@@ -162,7 +162,7 @@ fuzz_init(void)
 	fz.keys.keylens[0] = strlen(FUZZ_RID_KEY);
 	fz.keys.nkeys = 1;
 	if (http_init(fz.loop, &fz.normal) == -1 ||
-	    http_listen("127.0.0.1:0", err, sizeof(err)) == -1)
+	    listen_add("127.0.0.1:0", err, sizeof(err)) == -1)
 		fuzz_die(err);
 	fuzz_find_listener();
 	pools = fake_pools_init(fz.loop, &npools);

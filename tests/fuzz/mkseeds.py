@@ -198,6 +198,11 @@ def http_seeds():
         "40\r\n" + "a" * 64 + "\r\n40\r\n" + "b" * 64 + "\r\n0\r\n\r\n",
         headers=["Transfer-Encoding: chunked"]))
     add("long_url", 0, req("GET", "/plugins/v1/" + "a" * 8200))
+    # the framing corpus of tests/e2e/framing/, one seed per case
+    framing = os.path.join(TOP, "tests", "e2e", "framing")
+    for name in sorted(os.listdir(framing)):
+        with open(os.path.join(framing, name), "rb") as f:
+            add("framing_" + name, 0, f.read())
     add("many_headers", 0, req("GET", "/healthz",
         headers=["X-%d: %d" % (i, i) for i in range(110)]))
     add("incomplete", 0, b"POST /plugins/v1/echo/v1 HTTP/1.1\r\n"

@@ -240,7 +240,7 @@ start(const struct limits_conf *custom)
 	nheld = ndispatched = naborts = naccess = 0;
 	assert_int_equal(http_init(loop, custom ? custom : &l), 0);
 	last_info[0] = '\0';
-	assert_int_equal(http_listen("127.0.0.1:0", err, sizeof(err)), 0);
+	assert_int_equal(listen_add("127.0.0.1:0", err, sizeof(err)), 0);
 	p = strstr(last_info, "listening on 127.0.0.1:");
 	assert_non_null(p);
 	port = atoi(p + strlen("listening on 127.0.0.1:"));
@@ -893,6 +893,199 @@ test_ambiguous_framing_is_400_and_closes(void **state)
 }
 
 static void
+test_transfer_encoding_must_be_one_chunked_field(void **state)
+{
+	struct client	*c;
+	json_t		*j;
+
+	(void)state;
+	start(NULL);
+	expect_400("POST /x HTTP/1.1\r\nTransfer-Encoding: identity, chunked"
+	    "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	expect_400("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	expect_400("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked, chunked"
+	    "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	/* exactly chunked, whatever its case and blanks, is served */
+	c = client_new();
+	client_sends(c, "POST /te HTTP/1.1\r\nTransfer-Encoding: \t ChunKed "
+	    "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	pump_responses(c, 1);
+	j = resp_json(c, 0, 200);
+	assert_string_equal(jstr(j, "b"), "hello");
+	json_decref(j);
+	client_free(c);
+	stop();
+}
+
+static void
+test_obs_fold_is_400_and_closes(void **state)
+{
+	struct client	*c;
+	size_t		 before;
+
+	(void)state;
+	start(NULL);
+	expect_400("POST /x HTTP/1.1\r\nTransfer-Encoding:\r\n chunked\r\n"
+	    "\r\n5\r\nhello\r\n0\r\n\r\n");
+	expect_400("POST /x HTTP/1.1\r\nTransfer-Encoding: identity\r\n\t"
+	    "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	expect_400("POST /x HTTP/1.1\r\nContent-Length:\r\n 5\r\n\r\nhello");
+	expect_400("GET /x HTTP/1.1\r\nX-Any: a\r\n b\r\n\r\n");
+	expect_400("GET /x HTTP/1.1\r\nX-Any: a\r\n \r\n\r\n");
+	/* the line end and the blank in two reads */
+	before = ndispatched;
+	c = client_new();
+	client_sends(c, "POST /x HTTP/1.1\r\nTransfer-Encoding:\r\n");
+	client_sends(c, " chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+	pump_responses(c, 1);
+	pump_eof(c);
+	assert_error(c, 0, 400, "BAD_REQUEST");
+	assert_int_equal(ndispatched, before);
+	client_free(c);
+	stop();
+}
+
+static void
+test_chunk_line_ended_by_bare_lf_is_400_at_once(void **state)
+{
+	struct client	*c;
+	json_t		*j;
+
+	(void)state;
+	start(NULL);
+	/* the client keeps its side open: the 400 comes without a timeout */
+	expect_400("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "34;a\n{\"task_template\":{}}");
+	expect_400("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\nhello\n0\r\n\r\n");
+	expect_400("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\nhello\r\n0\r\nX: y\n\r\n");
+	c = client_new();
+	client_sends(c, "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5;a=b\r");
+	client_sends(c, "\nhello\r");
+	client_sends(c, "\n0\r\nX-Trailer: y\r\n\r");
+	client_sends(c, "\n");
+	pump_responses(c, 1);
+	j = resp_json(c, 0, 200);
+	assert_string_equal(jstr(j, "b"), "hello");
+	json_decref(j);
+	client_free(c);
+	stop();
+}
+
+static void
+test_absolute_form_target_is_routed_on_its_path(void **state)
+{
+	struct client	*c;
+	json_t		*j;
+
+	(void)state;
+	start(NULL);
+	c = client_new();
+	client_sends(c, "GET http://h:8/abs/p?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+	    "GET HTTP://h HTTP/1.1\r\nHost: h\r\n\r\n"
+	    "GET http://h?y=2 HTTP/1.1\r\nHost: h\r\n\r\n");
+	pump_responses(c, 3);
+	j = resp_json(c, 0, 200);
+	assert_string_equal(jstr(j, "p"), "/abs/p");
+	assert_string_equal(jstr(j, "q"), "x=1");
+	json_decref(j);
+	j = resp_json(c, 1, 200);
+	assert_string_equal(jstr(j, "p"), "/");
+	json_decref(j);
+	j = resp_json(c, 2, 200);
+	assert_string_equal(jstr(j, "p"), "/");
+	assert_string_equal(jstr(j, "q"), "y=2");
+	json_decref(j);
+	client_free(c);
+	stop();
+}
+
+/* The HTTP/2 hand-off: a tiny handler that answers "h2" and closes. */
+static int	 h2_calls;
+static int	 h2_fd;
+static void	*h2_tls;
+static char	 h2_bytes[256];
+static size_t	 h2_len;
+static int	 h2_refuse;
+
+static int
+h2_take(struct ev_loop *l, int fd, void *tls, const char *buffered,
+    size_t len)
+{
+	assert_ptr_equal(l, loop);
+	h2_calls++;
+	h2_fd = fd;
+	h2_tls = tls;
+	assert_true(len < sizeof(h2_bytes));
+	memcpy(h2_bytes, buffered, len);
+	h2_len = len;
+	if (h2_refuse)
+		return -1;
+	/* it owns the fd: still open, and counted */
+	assert_int_equal(http_connections(), 1);
+	assert_int_equal(send(fd, "h2", 2, MSG_NOSIGNAL), 2);
+	close(fd);
+	http_conn_released();
+	return 0;
+}
+
+#define PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+static void
+test_h2_preface_is_handed_to_the_handler(void **state)
+{
+	struct client	*c;
+	json_t		*j;
+
+	(void)state;
+	start(NULL);
+	http_set_h2(h2_take);
+	h2_calls = h2_refuse = 0;
+	/* the preface in two reads, the first shorter than it */
+	c = client_new();
+	client_send(c, PREFACE, 5);
+	pump_once(c);
+	assert_int_equal(h2_calls, 0);
+	client_send(c, PREFACE "\x00\x00\x00\x04" + 5, strlen(PREFACE) - 1);
+	pump_eof(c);
+	assert_int_equal(h2_calls, 1);
+	assert_true(h2_fd >= 0);
+	assert_null(h2_tls);
+	assert_int_equal(h2_len, strlen(PREFACE) + 4);
+	assert_memory_equal(h2_bytes, PREFACE "\x00\x00\x00\x04", h2_len);
+	assert_int_equal(c->len, 2);
+	assert_memory_equal(c->data, "h2", 2);
+	assert_int_equal(http_connections(), 0);
+	client_free(c);
+	/* a handler that refuses: the connection is closed as usual */
+	h2_refuse = 1;
+	c = client_new();
+	client_sends(c, PREFACE);
+	pump_eof(c);
+	assert_int_equal(h2_calls, 2);
+	assert_int_equal(c->len, 0);
+	assert_int_equal(http_connections(), 0);
+	client_free(c);
+	/* HTTP/1.1 that starts like the preface is still HTTP/1.1 */
+	c = client_new();
+	client_sends(c, "P");
+	client_sends(c, "OST /p HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
+	pump_responses(c, 1);
+	j = resp_json(c, 0, 200);
+	assert_string_equal(jstr(j, "b"), "hi");
+	json_decref(j);
+	client_free(c);
+	assert_int_equal(h2_calls, 2);
+	http_set_h2(NULL);
+	/* without a handler the preface answers 400, as before */
+	expect_400(PREFACE);
+	stop();
+}
+
+static void
 test_good_request_before_garbage_is_answered_first(void **state)
 {
 	struct client	*c;
@@ -1278,11 +1471,11 @@ test_bad_listen_address_is_refused(void **state)
 
 	(void)state;
 	start(NULL);
-	assert_int_equal(http_listen("no-port", err, sizeof(err)), -1);
+	assert_int_equal(listen_add("no-port", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "no-port"));
-	assert_int_equal(http_listen("127.0.0.1:notaport", err, sizeof(err)),
+	assert_int_equal(listen_add("127.0.0.1:notaport", err, sizeof(err)),
 	    -1);
-	assert_int_equal(http_listen("[::1]:0", err, sizeof(err)) == 0 ||
+	assert_int_equal(listen_add("[::1]:0", err, sizeof(err)) == 0 ||
 	    err[0] != '\0', 1);
 	stop();
 }
@@ -1304,6 +1497,14 @@ main(void)
 		cmocka_unit_test(test_100_continue_waits_for_earlier_answers),
 		cmocka_unit_test(test_chunked_body_is_decoded_and_limited),
 		cmocka_unit_test(test_ambiguous_framing_is_400_and_closes),
+		cmocka_unit_test(
+		    test_transfer_encoding_must_be_one_chunked_field),
+		cmocka_unit_test(test_obs_fold_is_400_and_closes),
+		cmocka_unit_test(
+		    test_chunk_line_ended_by_bare_lf_is_400_at_once),
+		cmocka_unit_test(
+		    test_absolute_form_target_is_routed_on_its_path),
+		cmocka_unit_test(test_h2_preface_is_handed_to_the_handler),
 		cmocka_unit_test(
 		    test_good_request_before_garbage_is_answered_first),
 		cmocka_unit_test(test_long_target_is_414_and_big_head_is_431),
