@@ -409,6 +409,10 @@ pbjson_enc_double(double v)
 		return json_string("NaN");
 	if (isinf(v))
 		return json_string(v > 0 ? "Infinity" : "-Infinity");
+	/* 3, not 3.0, as Go's protojson writes it; exact below 2^53. */
+	if (v == floor(v) && fabs(v) < 9007199254740992.0 &&
+	    !(v == 0 && signbit(v)))
+		return json_integer((json_int_t)v);
 	return json_real(v);
 }
 
@@ -1114,11 +1118,11 @@ pbjson_dec_into(struct pbjson_ctx *c, ProtobufCMessage *m, json_t *j)
 	json_object_foreach(j, key, v) {
 		plen = pbjson_push(c, key, 0);
 		if ((f = pbjson_find(d, key)) == NULL) {
-			pbjson_fail(c, "unknown field");
+			rc = pbjson_fail(c, "unknown field");
 			goto fail;
 		}
 		if (seen[f - d->fields]++) {
-			pbjson_fail(c, "field given twice");
+			rc = pbjson_fail(c, "field given twice");
 			goto fail;
 		}
 		if (json_is_null(v) && !(f->type == PROTOBUF_C_TYPE_MESSAGE &&
