@@ -100,6 +100,12 @@ pbjson_push(struct pbjson_ctx *c, const char *name, long idx)
 	return len;
 }
 
+static const ProtobufCFieldDescriptor *
+pbjson_field(const ProtobufCMessageDescriptor *d, const char *name)
+{
+	return protobuf_c_message_descriptor_get_field_by_name(d, name);
+}
+
 static int
 pbjson_is(const ProtobufCMessageDescriptor *d, const char *name)
 {
@@ -184,7 +190,8 @@ pbjson_b64_encode(const uint8_t *in, size_t len)
 		return NULL;
 	p = out;
 	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		*p++ = pbjson_b64[v >> 18 & 63];
 		*p++ = pbjson_b64[v >> 12 & 63];
 		*p++ = pbjson_b64[v >> 6 & 63];
@@ -421,6 +428,7 @@ pbjson_enc_scalar(const ProtobufCFieldDescriptor *f, const void *p, int flags,
     int depth)
 {
 	char		 buf[32];
+	const ProtobufCEnumDescriptor	*ed;
 	const ProtobufCEnumValue	*ev;
 	const ProtobufCBinaryData	*bd;
 	json_t		*j;
@@ -452,10 +460,10 @@ pbjson_enc_scalar(const ProtobufCFieldDescriptor *f, const void *p, int flags,
 		return json_boolean(*(const protobuf_c_boolean *)p);
 	case PROTOBUF_C_TYPE_ENUM:
 		e = *(const int32_t *)p;
-		if (strcmp(((const ProtobufCEnumDescriptor *)f->descriptor)->name,
-		    "google.protobuf.NullValue") == 0)
+		ed = f->descriptor;
+		if (strcmp(ed->name, "google.protobuf.NullValue") == 0)
 			return json_null();
-		ev = protobuf_c_enum_descriptor_get_value(f->descriptor, e);
+		ev = protobuf_c_enum_descriptor_get_value(ed, e);
 		return ev != NULL ? json_string(ev->name) : json_integer(e);
 	case PROTOBUF_C_TYPE_STRING:
 		s = *(char *const *)p;
@@ -577,19 +585,20 @@ pbjson_enc_wkt(const ProtobufCMessage *m, int flags, int depth)
 	unsigned	 mo, dd;
 
 	if (pbjson_is(d, "google.protobuf.Struct")) {
-		f = protobuf_c_message_descriptor_get_field_by_name(d, "fields");
+		f = pbjson_field(d, "fields");
 		return pbjson_enc_map(f, m, flags, depth);
 	}
 	if (pbjson_is(d, "google.protobuf.Timestamp") ||
 	    pbjson_is(d, "google.protobuf.Duration")) {
-		f = protobuf_c_message_descriptor_get_field_by_name(d, "seconds");
+		f = pbjson_field(d, "seconds");
 		secs = *(const int64_t *)((const char *)m + f->offset);
-		f = protobuf_c_message_descriptor_get_field_by_name(d, "nanos");
+		f = pbjson_field(d, "nanos");
 		nanos = *(const int32_t *)((const char *)m + f->offset);
 		if (nanos <= -1000000000 || nanos >= 1000000000)
 			return NULL;
 		if (pbjson_is(d, "google.protobuf.Duration")) {
-			pbjson_frac(frac, sizeof(frac), nanos < 0 ? -nanos : nanos);
+			pbjson_frac(frac, sizeof(frac),
+			    nanos < 0 ? -nanos : nanos);
 			snprintf(buf, sizeof(buf), "%s%" PRId64 "%ss",
 			    (secs < 0 || nanos < 0) ? "-" : "",
 			    secs < 0 ? -secs : secs, frac);
@@ -637,7 +646,7 @@ pbjson_enc_msg(const ProtobufCMessage *m, int flags, int depth)
 		return json_null();
 	}
 	if (pbjson_is(d, "google.protobuf.ListValue")) {
-		f = protobuf_c_message_descriptor_get_field_by_name(d, "values");
+		f = pbjson_field(d, "values");
 		n = *(const size_t *)(base + f->quantifier_offset);
 		if ((arr = json_array()) == NULL)
 			return NULL;
@@ -662,16 +671,19 @@ pbjson_enc_msg(const ProtobufCMessage *m, int flags, int depth)
 		f = &d->fields[fi];
 		name = f->name;
 		if (!(flags & PBJSON_PROTO_NAMES)) {
-			if (pbjson_json_name(f->name, jname, sizeof(jname)) == -1)
+			if (pbjson_json_name(f->name, jname,
+			    sizeof(jname)) == -1)
 				goto fail;
 			name = jname;
 		}
+		n = f->label == PROTOBUF_C_LABEL_REPEATED ?
+		    *(const size_t *)(base + f->quantifier_offset) : 0;
 		if (f->label != PROTOBUF_C_LABEL_REPEATED) {
 			if (!pbjson_present(m, f))
 				continue;
-			v = pbjson_enc_scalar(f, base + f->offset, flags, depth);
-		} else if ((n = *(const size_t *)(base + f->quantifier_offset)) ==
-		    0)
+			v = pbjson_enc_scalar(f, base + f->offset, flags,
+			    depth);
+		} else if (n == 0)
 			continue;
 		else if (pbjson_is_map(f))
 			v = pbjson_enc_map(f, m, flags, depth + 1);
@@ -923,7 +935,8 @@ pbjson_dec_field(struct pbjson_ctx *c, ProtobufCMessage *m,
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
 		oneof = (uint32_t *)(base + f->quantifier_offset);
 		if (*oneof != 0)
-			return pbjson_fail(c, "a second field of the same oneof");
+			return pbjson_fail(c,
+			    "a second field of the same oneof");
 		/* Zeroed first so a failure frees nothing of the old member. */
 		memset(base + f->offset, 0, pbjson_elem_size(f->type));
 		*oneof = f->id;
@@ -974,7 +987,8 @@ pbjson_dec_map(struct pbjson_ctx *c, ProtobufCMessage *m,
 			return -1;
 		if (json_is_null(v) &&
 		    (ed->fields[1].type != PROTOBUF_C_TYPE_MESSAGE ||
-		    !pbjson_is(ed->fields[1].descriptor, "google.protobuf.Value")))
+		    !pbjson_is(ed->fields[1].descriptor,
+		    "google.protobuf.Value")))
 			return pbjson_fail(c, "null map value");
 		if (pbjson_dec_scalar(c, &ed->fields[1], v,
 		    (char *)e + ed->fields[1].offset) == -1)
@@ -1036,7 +1050,7 @@ pbjson_dec_value(struct pbjson_ctx *c, ProtobufCMessage *m, json_t *j)
 	if (json_is_null(j))
 		j = tmp = json_integer(0);
 	rc = pbjson_dec_field(c, m,
-	    protobuf_c_message_descriptor_get_field_by_name(d, name), j);
+	    pbjson_field(d, name), j);
 	json_decref(tmp);
 	return rc;
 }
@@ -1051,28 +1065,23 @@ pbjson_dec_wkt(struct pbjson_ctx *c, ProtobufCMessage *m, json_t *j)
 	int		 rc;
 
 	if (pbjson_is(d, "google.protobuf.Struct"))
-		return pbjson_dec_map(c, m,
-		    protobuf_c_message_descriptor_get_field_by_name(d, "fields"),
-		    j);
+		return pbjson_dec_map(c, m, pbjson_field(d, "fields"), j);
 	if (pbjson_is(d, "google.protobuf.ListValue"))
-		return pbjson_dec_repeated(c, m,
-		    protobuf_c_message_descriptor_get_field_by_name(d, "values"),
-		    j);
+		return pbjson_dec_repeated(c, m, pbjson_field(d, "values"), j);
 	if (pbjson_is(d, "google.protobuf.Timestamp") ||
 	    pbjson_is(d, "google.protobuf.Duration")) {
 		if (!json_is_string(j))
 			return pbjson_fail(c, "expected a string");
 		if (pbjson_is(d, "google.protobuf.Timestamp"))
-			rc = pbjson_parse_time(json_string_value(j), &secs, &nanos);
+			rc = pbjson_parse_time(json_string_value(j), &secs,
+			    &nanos);
 		else
 			rc = pbjson_parse_duration(json_string_value(j), &secs,
 			    &nanos);
 		if (rc == -1)
 			return pbjson_fail(c, "bad %s", d->short_name);
-		*(int64_t *)(base + protobuf_c_message_descriptor_get_field_by_name(
-		    d, "seconds")->offset) = secs;
-		*(int32_t *)(base + protobuf_c_message_descriptor_get_field_by_name(
-		    d, "nanos")->offset) = nanos;
+		*(int64_t *)(base + pbjson_field(d, "seconds")->offset) = secs;
+		*(int32_t *)(base + pbjson_field(d, "nanos")->offset) = nanos;
 		return 0;
 	}
 	return pbjson_dec_field(c, m, &d->fields[0], j);
@@ -1085,7 +1094,7 @@ pbjson_find(const ProtobufCMessageDescriptor *d, const char *key)
 	char				 jname[PBJSON_NAME_MAX];
 	unsigned			 i;
 
-	if ((f = protobuf_c_message_descriptor_get_field_by_name(d, key)) !=
+	if ((f = pbjson_field(d, key)) !=
 	    NULL)
 		return f;
 	for (i = 0; i < d->n_fields; i++)

@@ -22,25 +22,27 @@
 
 /* The reference message; tests/grpc/pbcheck.py builds the same one. */
 struct ref {
-	Flyteidl__Admin__CreateTaskRequest			 req;
-	Flyteidl__Core__LiteralMap				 inputs;
-	Flyteidl__Core__LiteralMap__LiteralsEntry		 ent[7], *entp[7];
-	Flyteidl__Core__Literal					 lit[9], *collp[2];
-	Flyteidl__Core__Scalar					 sc[8];
-	Flyteidl__Core__Primitive				 pr[7];
-	Flyteidl__Core__LiteralCollection			 coll;
-	Flyteidl__Core__Binary					 bin;
-	Google__Protobuf__Timestamp				 ts;
-	Google__Protobuf__Duration				 dur;
-	Flyteidl__Core__TaskTemplate				 tt;
-	Flyteidl__Core__Identifier				 id;
-	Google__Protobuf__Struct				 custom, nested;
-	Google__Protobuf__Struct__FieldsEntry			 cf[3], *cfp[3], nf, *nfp[1];
-	Google__Protobuf__Value					 cv[3], nv, lv[3], inner[2];
-	Google__Protobuf__Value					*lvp[3], *innerp[2];
-	Google__Protobuf__ListValue				 list, innerlist;
-	Flyteidl__Admin__TaskExecutionMetadata			 meta;
-	Flyteidl__Admin__TaskExecutionMetadata__LabelsEntry	 label, *labelp[1];
+	Flyteidl__Admin__CreateTaskRequest	 req;
+	Flyteidl__Core__LiteralMap		 inputs;
+	Flyteidl__Core__LiteralMap__LiteralsEntry ent[7], *entp[7];
+	Flyteidl__Core__Literal			 lit[9], *collp[2];
+	Flyteidl__Core__Scalar			 sc[8];
+	Flyteidl__Core__Primitive		 pr[7];
+	Flyteidl__Core__LiteralCollection	 coll;
+	Flyteidl__Core__Binary			 bin;
+	Google__Protobuf__Timestamp		 ts;
+	Google__Protobuf__Duration		 dur;
+	Flyteidl__Core__TaskTemplate		 tt;
+	Flyteidl__Core__Identifier		 id;
+	Google__Protobuf__Struct		 custom, nested;
+	Google__Protobuf__Struct__FieldsEntry	 cf[3], *cfp[3];
+	Google__Protobuf__Struct__FieldsEntry	 nf, *nfp[1];
+	Google__Protobuf__Value			 cv[3], nv, lv[3], inner[2];
+	Google__Protobuf__Value			*lvp[3], *innerp[2];
+	Google__Protobuf__ListValue		 list, innerlist;
+	Flyteidl__Admin__TaskExecutionMetadata	 meta;
+	Flyteidl__Admin__TaskExecutionMetadata__LabelsEntry label;
+	Flyteidl__Admin__TaskExecutionMetadata__LabelsEntry *labelp[1];
 };
 
 static const uint8_t rawbytes[] = { 0x00, 0xff, 0xfe };
@@ -267,15 +269,18 @@ test_flyteidl_create_task_request_round_trip(void **state)
 	assert_non_null(u->template_->custom);
 	v = struct_get(u->template_->custom, "query");
 	assert_non_null(v);
-	assert_int_equal(v->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE);
+	assert_int_equal(v->kind_case,
+	    GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE);
 	assert_string_equal(v->string_value, "select 1");
 	v = struct_get(u->template_->custom, "nested");
 	assert_non_null(v);
-	assert_int_equal(v->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE);
+	assert_int_equal(v->kind_case,
+	    GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE);
 	v = struct_get(v->struct_value, "list");
 	assert_non_null(v);
 	assert_int_equal(v->list_value->n_values, 3);
-	assert_int_equal(v->list_value->values[2]->list_value->values[1]->kind_case,
+	v = v->list_value->values[2];
+	assert_int_equal(v->list_value->values[1]->kind_case,
 	    GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE);
 
 	assert_int_equal(u->inputs->n_literals, 7);
@@ -284,10 +289,11 @@ test_flyteidl_create_task_request_round_trip(void **state)
 	assert_int_equal(l->value_case, FLYTEIDL__CORE__LITERAL__VALUE_SCALAR);
 	assert_int_equal(l->scalar->primitive->integer, 42);
 	l = u->inputs->literals[2]->value;
-	assert_int_equal(l->value_case, FLYTEIDL__CORE__LITERAL__VALUE_COLLECTION);
+	assert_int_equal(l->value_case,
+	    FLYTEIDL__CORE__LITERAL__VALUE_COLLECTION);
 	assert_int_equal(l->collection->n_literals, 2);
-	assert_true(l->collection->literals[0]->scalar->primitive->float_value ==
-	    1.5);
+	assert_true(
+	    l->collection->literals[0]->scalar->primitive->float_value == 1.5);
 	l = u->inputs->literals[3]->value;
 	assert_int_equal(l->scalar->binary->value.len, sizeof(rawbytes));
 	assert_memory_equal(l->scalar->binary->value.data, rawbytes,
@@ -336,7 +342,8 @@ write_json(const char *path, const ProtobufCMessage *m, int flags)
 static void
 test_flyteidl_agrees_with_python_protobuf(void **state)
 {
-	const char	*bd = getenv("top_builddir"), *sd = getenv("top_srcdir");
+	const char	*bd = getenv("top_builddir");
+	const char	*sd = getenv("top_srcdir");
 	char		 dir[] = "/tmp/test_flyteidl.XXXXXX", cmd[4096];
 	char		 stubs[1024], path[1100];
 	struct ref	*r;

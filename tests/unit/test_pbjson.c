@@ -191,7 +191,8 @@ test_pbjson_unknown_field_refused_with_its_path(void **state)
 
 static const char literal_map[] =
     "{\"literals\": {"
-    " \"i\": {\"scalar\": {\"primitive\": {\"integer\": \"9007199254740993\"}}},"
+    " \"i\": {\"scalar\": {\"primitive\":"
+    "  {\"integer\": \"9007199254740993\"}}},"
     " \"f\": {\"scalar\": {\"primitive\": {\"floatValue\": 1.5}}},"
     " \"s\": {\"scalar\": {\"primitive\": {\"stringValue\": \"hi\"}}},"
     " \"b\": {\"scalar\": {\"primitive\": {\"boolean\": true}}},"
@@ -199,7 +200,8 @@ static const char literal_map[] =
     "  {\"datetime\": \"2024-01-02T03:04:05.500Z\"}}},"
     " \"d\": {\"scalar\": {\"primitive\": {\"duration\": \"-0.000001s\"}}},"
     " \"z\": {\"scalar\": {\"primitive\": {\"integer\": \"0\"}}},"
-    " \"bin\": {\"scalar\": {\"binary\": {\"value\": \"AP/+\", \"tag\": \"t\"}}},"
+    " \"bin\": {\"scalar\": {\"binary\":"
+    "  {\"value\": \"AP/+\", \"tag\": \"t\"}}},"
     " \"g\": {\"scalar\": {\"generic\": {\"a\": [1, [2, [3, null]], {}]}}},"
     " \"c\": {\"collection\": {\"literals\": ["
     "  {\"scalar\": {\"primitive\": {\"integer\": \"-1\"}}},"
@@ -293,7 +295,8 @@ test_pbjson_bytes_in_both_base64_alphabets(void **state)
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		snprintf(text, sizeof(text), "{\"value\": \"%s\"}", forms[i]);
 		b = (Flyteidl__Core__Binary *)dec(
-		    &flyteidl__core__binary__descriptor, text, err, sizeof(err));
+		    &flyteidl__core__binary__descriptor, text, err,
+		    sizeof(err));
 		if (b == NULL)
 			fail_msg("%s refused: %s", forms[i], err);
 		assert_int_equal(b->value.len, 2);
@@ -325,13 +328,16 @@ test_pbjson_struct_with_nested_lists(void **state)
 	    " \"n\": null, \"o\": {\"p\": {\"q\": [-7]}}}", 0);
 	round_trip(&google__protobuf__value__descriptor, "[1, [null]]", 0);
 	round_trip(&google__protobuf__list_value__descriptor, "[{}, []]", 0);
-	s = (Google__Protobuf__Struct *)dec(&google__protobuf__struct__descriptor,
-	    "{\"a\": [1, [2, [3]]]}", err, sizeof(err));
+	s = (Google__Protobuf__Struct *)dec(
+	    &google__protobuf__struct__descriptor, "{\"a\": [1, [2, [3]]]}",
+	    err, sizeof(err));
 	assert_non_null(s);
 	v = s->fields[0]->value;
-	assert_int_equal(v->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE);
+	assert_int_equal(v->kind_case,
+	    GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE);
 	v = v->list_value->values[1]->list_value->values[1];
-	assert_int_equal(v->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE);
+	assert_int_equal(v->kind_case,
+	    GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE);
 	assert_true(v->list_value->values[0]->number_value == 3);
 	google__protobuf__struct__free_unpacked(s, NULL);
 	assert_null(dec(&google__protobuf__struct__descriptor, "[1]", err,
