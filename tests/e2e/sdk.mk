@@ -6,8 +6,6 @@ SDK_E2E_TESTS = \
 	tests/e2e/sdk_python_http.sh
 TESTS += $(SDK_E2E_TESTS)
 EXTRA_DIST += $(SDK_E2E_TESTS) \
-	plugins/examples/python/fake_job_service.py \
-	plugins/examples/python/nebula_http_example.py \
 	plugins/python/tests/conftest.py \
 	plugins/python/tests/test_install.py \
 	plugins/python/tests/test_literals.py \
