@@ -45,6 +45,11 @@ char	*line_reader_next(struct line_reader *, size_t *);
 int	 line_reader_overflow(const struct line_reader *);
 size_t	 line_reader_buffered(const struct line_reader *);
 
+/* literal.c: plain JSON outputs to Flyte's LiteralMap (protojson) and back. */
+json_t	*literal_map_from_plain(json_t *);	/* new reference, or NULL */
+json_t	*literal_map_to_plain(json_t *);	/* NULL if not a LiteralMap */
+int	 literal_map_is(json_t *);
+
 /* msg.c: JSON messages on the pipe. */
 #define MSG_HELLO_FIRST_LINE	"{\"hello\": {\"protocol\": 1, ...}}"
 struct msg_hello {

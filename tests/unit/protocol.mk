@@ -1,9 +1,10 @@
 # tests/unit/protocol.mk: unit tests of the protocol library (line reader,
-# message codec, resource_id codec) and the hostile test worker that the
-# end-to-end tests run under the daemon.
+# typed outputs, message codec, resource_id codec) and the hostile test
+# worker that the end-to-end tests run under the daemon.
 
 PROTOCOL_UNIT_TESTS = \
 	tests/unit/test_line \
+	tests/unit/test_literal \
 	tests/unit/test_msg \
 	tests/unit/test_rid
 check_PROGRAMS += $(PROTOCOL_UNIT_TESTS) tests/workers/nebula-testworker
@@ -12,6 +13,10 @@ TESTS += $(PROTOCOL_UNIT_TESTS)
 tests_unit_test_line_SOURCES = tests/unit/test_line.c
 tests_unit_test_line_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_line_LDADD = $(PROTOCOL_LIBS) $(CMOCKA_LIBS)
+
+tests_unit_test_literal_SOURCES = tests/unit/test_literal.c
+tests_unit_test_literal_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_literal_LDADD = $(PROTOCOL_LIBS) $(CMOCKA_LIBS)
 
 tests_unit_test_msg_SOURCES = tests/unit/test_msg.c
 tests_unit_test_msg_CFLAGS = $(UNIT_CFLAGS)
