@@ -1,9 +1,11 @@
 /*
- * Flyte's agent REST front (/api/v1/...): the paths and field names of its
- * grpc-gateway mapping as a route table, each handler translating onto the
- * call layer.  Here resource_meta is our resource_id, "template" is
- * task_template, and Flyte's integer version N is our "vN" (0: the
- * plugin's first version).
+ * Flyte's REST front (/api/v1/...): the routes of the grpc-gateway mapping
+ * in Flyte's published IDL, for the agent and the connector names, read and
+ * written as protojson of Flyte's own messages.  Request bodies are decoded
+ * strictly (unknown fields refused; json_name and proto names both read),
+ * resource_meta is our resource id's bytes in base64, and errors are
+ * google.rpc.Status JSON.  Each handler translates onto the call layer
+ * through flyte.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,123 +14,108 @@
 #include <http_parser.h>
 
 #include "nebula-plugind.h"
+#include "flyte.h"
 
-/* "3" -> "v3"; "0" -> NULL (any / first); -1 when not a number. */
-static int
-agent_version(const char *s, char *out, size_t outlen, int *any)
+/* google.rpc.Status JSON, with our HTTP status. */
+static void
+agent_error(struct http_request *req, const struct call_result *res,
+    const char *headers)
 {
-	char		*end;
-	long		 n;
+	json_t	*body;
 
-	*any = 0;
-	if (*s == '\0')
-		return -1;
-	n = strtol(s, &end, 10);
-	if (*end != '\0' || n < 0 || n > 1000000)
-		return -1;
-	if (n == 0)
-		*any = 1;
-	snprintf(out, outlen, "v%ld", n);
-	return 0;
+	body = json_pack("{s:i, s:s, s:[]}", "code",
+	    flyte_grpc_status(res->cr_code), "message", res->cr_message ?
+	    res->cr_message : "", "details");
+	router_json(req, res->cr_status, body, headers);
 }
 
-/* Our "vN" as Flyte's integer N; 0 when it is not of that form. */
-static json_int_t
-agent_version_int(const char *v)
+static void
+agent_fail(struct http_request *req, int status, const char *code,
+    const char *message)
 {
-	char	*end;
-	long	 n;
+	struct call_result	 res;
 
-	if (v[0] != 'v' || v[1] == '\0')
-		return 0;
-	n = strtol(v + 1, &end, 10);
-	return *end == '\0' && n > 0 ? n : 0;
+	memset(&res, 0, sizeof(res));
+	res.cr_status = status;
+	res.cr_code = code;
+	res.cr_message = message;
+	agent_error(req, &res, NULL);
 }
 
-static json_t *
-agent_json(struct pool *p)
+/* Any result: an error as Status, else the message as protojson. */
+static void
+agent_answer(struct http_request *req, const struct call_result *res,
+    const ProtobufCMessage *m)
 {
-	struct pool_stats	 st;
-	json_t			*cats, *e, *vs, *v;
-	size_t			 i, j;
+	char	 hdr[128];
 
-	pool_stats(p, &st);
-	cats = json_array();
-	json_array_foreach(st.ps_task_types, i, e) {
-		const char *type = json_string_value(json_object_get(e,
-		    "type"));
-
-		vs = json_object_get(e, "versions");
-		if (json_array_size(vs) == 0) {
-			json_array_append_new(cats, json_pack("{s:s, s:I}",
-			    "name", type, "version", (json_int_t)1));
-			continue;
-		}
-		json_array_foreach(vs, j, v)
-			json_array_append_new(cats, json_pack("{s:s, s:I}",
-			    "name", type, "version",
-			    agent_version_int(json_string_value(v))));
+	if (res != NULL && res->cr_status != 200) {
+		hdr[0] = '\0';
+		if (res->cr_retry_after > 0)
+			snprintf(hdr, sizeof(hdr), "Retry-After: %.0f\r\n",
+			    res->cr_retry_after < 1 ? 1 : res->cr_retry_after);
+		if (res->cr_challenge != NULL)
+			snprintf(hdr + strlen(hdr), sizeof(hdr) - strlen(hdr),
+			    "WWW-Authenticate: %s\r\n", res->cr_challenge);
+		agent_error(req, res, hdr[0] ? hdr : NULL);
+		return;
 	}
-	return json_pack("{s:s, s:o, s:b}", "name", st.ps_name,
-	    "supported_task_categories", cats, "is_sync", st.ps_is_sync);
+	router_json(req, 200, pbjson_encode(m, PBJSON_PROTO_NAMES), NULL);
 }
 
 static void
 agent_created(void *arg, const struct call_result *res)
 {
-	struct http_request	*req = arg;
-	json_t			*body;
+	struct http_request			*req = arg;
+	Flyteidl__Admin__CreateTaskResponse	 r =
+	    FLYTEIDL__ADMIN__CREATE_TASK_RESPONSE__INIT;
 
 	req->req_router = NULL;
-	if (res->cr_status != 200) {
-		router_error(req, res, NULL);
-		return;
+	if (res->cr_status == 200) {
+		r.resource_meta.data = (uint8_t *)res->cr_resource_id;
+		r.resource_meta.len = strlen(res->cr_resource_id);
 	}
-	body = json_pack("{s:s}", "resource_meta", res->cr_resource_id);
-	if (res->cr_resource != NULL)
-		json_object_set(body, "resource", res->cr_resource);
-	router_json(req, 200, body, NULL);
+	agent_answer(req, res, &r.base);
 }
 
 static void
 agent_create(struct http_request *req, char **arg, int narg)
 {
-	struct call_req	 cq;
-	struct call	*ca;
-	json_t		*body, *tmpl, *type, *tv;
-	char		 version[32], err[256];
+	ProtobufCMessage	*m;
+	struct call_req		 cq;
+	struct call		*ca;
+	json_t			*j, *body;
+	json_error_t		 jerr;
+	const char		*type;
+	char			 err[256], vbuf[32];
+	int32_t			 version;
 
 	(void)arg;
 	(void)narg;
-	if ((body = router_body(req, "template", err, sizeof(err))) == NULL) {
-		http_respond_error(req, 400, "BAD_REQUEST", err, NULL);
+	j = json_loadb(req->req_body ? req->req_body : "", req->req_body_len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL) {
+		snprintf(err, sizeof(err), "malformed JSON at line %d column "
+		    "%d: %s", jerr.line, jerr.column, jerr.text);
+		agent_fail(req, 400, "BAD_REQUEST", err);
 		return;
 	}
-	tmpl = json_object_get(body, "template");
-	type = json_object_get(tmpl, "type");
-	if (!json_is_string(type)) {
-		json_decref(body);
-		http_respond_error(req, 400, "BAD_REQUEST", "template.type "
-		    "must name the task type", NULL);
+	m = pbjson_decode(&flyteidl__admin__create_task_request__descriptor, j,
+	    0, err, sizeof(err));
+	json_decref(j);
+	if (m == NULL) {
+		agent_fail(req, 400, "BAD_REQUEST", err);
 		return;
 	}
-	tv = json_object_get(tmpl, "task_type_version");
-	if (tv != NULL && (!json_is_integer(tv) || json_integer_value(tv) < 0)) {
-		json_decref(body);
-		http_respond_error(req, 400, "BAD_REQUEST",
-		    "template.task_type_version must be an integer >= 0", NULL);
+	body = flyte_create_body(m, NULL, &type, &version, err, sizeof(err));
+	protobuf_c_message_free_unpacked(m, NULL);
+	if (body == NULL) {
+		agent_fail(req, 400, "BAD_REQUEST", err);
 		return;
 	}
-	/* The worker sees the native field name. */
-	json_object_set(body, "task_template", tmpl);
-	json_object_del(body, "template");
 	router_call_req(req, &cq);
-	cq.cq_type = json_string_value(type);
-	if (tv != NULL && json_integer_value(tv) > 0) {
-		snprintf(version, sizeof(version), "v%lld",
-		    (long long)json_integer_value(tv));
-		cq.cq_version = version;
-	}
+	cq.cq_type = type;
+	cq.cq_version = flyte_version(version, vbuf, sizeof(vbuf));
 	cq.cq_body = body;
 	ca = call_create(&cq, agent_created, req);
 	json_decref(body);
@@ -137,88 +124,161 @@ agent_create(struct http_request *req, char **arg, int narg)
 }
 
 static void
-agent_polled(void *arg, const struct call_result *res)
+agent_got(void *arg, const struct call_result *res)
 {
-	struct http_request	*req = arg;
+	struct http_request		*req = arg;
+	Flyteidl__Admin__GetTaskResponse r =
+	    FLYTEIDL__ADMIN__GET_TASK_RESPONSE__INIT;
+	char				 err[256], msg[320];
 
 	req->req_router = NULL;
-	if (res->cr_status != 200)
-		router_error(req, res, NULL);
-	else if (res->cr_resource != NULL)
-		router_json(req, 200, json_pack("{s:O}", "resource",
-		    res->cr_resource), NULL);
-	else
-		http_respond(req, 200, NULL, "{}", 2);
+	if (res->cr_status != 200) {
+		agent_answer(req, res, NULL);
+		return;
+	}
+	if ((r.resource = flyte_resource(res->cr_resource, err,
+	    sizeof(err))) == NULL) {
+		snprintf(msg, sizeof(msg), "the plugin's resource is not a "
+		    "valid Flyte resource: %s", err);
+		agent_fail(req, 502, "WORKER_FAILED", msg);
+		return;
+	}
+	agent_answer(req, NULL, &r.base);
+	protobuf_c_message_free_unpacked(&r.resource->base, NULL);
 }
 
-/* GET .../task/{name}/{version}/{meta}, DELETE .../task_executions/... */
+static void
+agent_deleted(void *arg, const struct call_result *res)
+{
+	struct http_request			*req = arg;
+	Flyteidl__Admin__DeleteTaskResponse	 r =
+	    FLYTEIDL__ADMIN__DELETE_TASK_RESPONSE__INIT;
+
+	req->req_router = NULL;
+	agent_answer(req, res, &r.base);
+}
+
+/*
+ * GET .../task/{name}/{version}/{resource_meta}, DELETE
+ * .../task_executions/...: resource_meta is base64 of our id's bytes
+ * (standard or URL-safe, padded or not); an id sent as it is also works.
+ */
 static void
 agent_resource(struct http_request *req, char **arg, int narg)
 {
 	struct call_req	 cq;
 	struct call	*ca;
-	char		 version[32];
-	int		 any;
+	char		*end, *rid, vbuf[32];
+	long		 v;
+	size_t		 len;
+	int		 get = req->req_method == HTTP_GET;
 
 	(void)narg;
-	if (agent_version(arg[1], version, sizeof(version), &any) == -1) {
-		http_respond_error(req, 400, "BAD_REQUEST", "the task category "
-		    "version must be an integer", NULL);
+	v = strtol(arg[1], &end, 10);
+	if (arg[1][0] == '\0' || *end != '\0' || v < 0 || v > INT32_MAX) {
+		agent_fail(req, 400, "BAD_REQUEST", "the task category version "
+		    "must be an integer");
 		return;
 	}
 	router_call_req(req, &cq);
 	cq.cq_type = arg[0];
-	cq.cq_version = any ? NULL : version;
-	cq.cq_rid = arg[2];
-	cq.cq_ridlen = strlen(arg[2]);
-	ca = call_resource(req->req_method == HTTP_GET ? POOL_OP_GET :
-	    POOL_OP_DELETE, &cq, agent_polled, req);
+	cq.cq_version = flyte_version((int32_t)v, vbuf, sizeof(vbuf));
+	rid = flyte_b64_decode(arg[2], strlen(arg[2]), &len);
+	if (rid != NULL && strncmp(rid, "ey", 2) == 0) {
+		cq.cq_rid = rid;
+		cq.cq_ridlen = len;
+	} else {
+		cq.cq_rid = arg[2];
+		cq.cq_ridlen = strlen(arg[2]);
+	}
+	ca = call_resource(get ? POOL_OP_GET : POOL_OP_DELETE, &cq,
+	    get ? agent_got : agent_deleted, req);
+	free(rid);
 	if (ca != NULL)
 		req->req_router = ca;
+}
+
+/* Metrics and logs need worker ops no plugin declares yet. */
+static void
+agent_unimplemented(struct http_request *req, char **arg, int narg)
+{
+	(void)arg;
+	(void)narg;
+	agent_fail(req, 501, "UNIMPLEMENTED", "no plugin of this daemon "
+	    "declares the logs or metrics operation");
 }
 
 static void
 agent_list(struct http_request *req, char **arg, int narg)
 {
 	struct pool	**pools;
+	ProtobufCMessage *m;
 	json_t		 *list;
 	size_t		  n, i;
+	char		  err[256];
 
 	(void)arg;
 	(void)narg;
 	pools = call_pools(&n);
 	list = json_array();
 	for (i = 0; i < n; i++)
-		json_array_append_new(list, agent_json(pools[i]));
-	router_json(req, 200, json_pack("{s:o}", "agents", list), NULL);
+		json_array_append_new(list, flyte_agent_json(pools[i]));
+	list = json_pack("{s:o}", "agents", list);
+	m = pbjson_decode(&flyteidl__admin__list_agents_response__descriptor,
+	    list, 0, err, sizeof(err));
+	json_decref(list);
+	if (m == NULL) {
+		agent_fail(req, 500, "INTERNAL", err);
+		return;
+	}
+	agent_answer(req, NULL, m);
+	protobuf_c_message_free_unpacked(m, NULL);
 }
 
 static void
 agent_get(struct http_request *req, char **arg, int narg)
 {
 	struct pool	*p;
+	ProtobufCMessage *m;
+	json_t		*j;
+	char		 err[256];
 
 	(void)narg;
 	if ((p = call_find_plugin(arg[0])) == NULL) {
-		http_respond_error(req, 404, "NOT_FOUND", "no such agent",
-		    NULL);
+		agent_fail(req, 404, "NOT_FOUND", "no such agent");
 		return;
 	}
-	router_json(req, 200, json_pack("{s:o}", "agent", agent_json(p)),
-	    NULL);
+	j = json_pack("{s:o}", "agent", flyte_agent_json(p));
+	m = pbjson_decode(&flyteidl__admin__get_agent_response__descriptor, j,
+	    0, err, sizeof(err));
+	json_decref(j);
+	if (m == NULL) {
+		agent_fail(req, 500, "INTERNAL", err);
+		return;
+	}
+	agent_answer(req, NULL, m);
+	protobuf_c_message_free_unpacked(m, NULL);
 }
 
+#define GET	ROUTE_M(HTTP_GET)
+#define ROUTES(one, many)						\
+	{ GET, many, 0, agent_list },					\
+	{ ROUTE_M(HTTP_POST), one "/task", ROUTE_STARTED, agent_create }, \
+	{ GET, one "/{}", 0, agent_get },				\
+	{ GET, one "/task/{}/{}/{}", ROUTE_STARTED, agent_resource },	\
+	{ ROUTE_M(HTTP_DELETE), one "/task_executions/{}/{}/{}",	\
+	    ROUTE_STARTED, agent_resource },				\
+	{ GET, one "/task/metrics/{}/{}/{}", ROUTE_STARTED,		\
+	    agent_unimplemented },					\
+	{ GET, one "/task/logs/{}/{}/{}", ROUTE_STARTED,		\
+	    agent_unimplemented }
+
 static const struct route agent_routes[] = {
-	{ ROUTE_M(HTTP_GET), "agents", 0, agent_list },
-	{ ROUTE_M(HTTP_POST), "agent/task", ROUTE_STARTED, agent_create },
-	{ ROUTE_M(HTTP_GET), "agent/{}", 0, agent_get },
-	{ ROUTE_M(HTTP_GET), "agent/task/{}/{}/{}", ROUTE_STARTED,
-	    agent_resource },
-	{ ROUTE_M(HTTP_DELETE), "agent/task_executions/{}/{}/{}",
-	    ROUTE_STARTED, agent_resource },
+	ROUTES("agent", "agents"),
+	ROUTES("connector", "connectors"),
 };
 
 const struct route_table agent_table = {
 	"/api/v1", ROUTE_AUTH, agent_routes,
-	sizeof(agent_routes) / sizeof(agent_routes[0]), NULL
+	sizeof(agent_routes) / sizeof(agent_routes[0]), agent_error
 };

@@ -129,6 +129,25 @@ rpc_create_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 	flyteidl__admin__create_task_request__free_unpacked(req, NULL);
 }
 
+/*
+ * The deprecated task_type of GetTask and DeleteTask requests: older
+ * propellers send it instead of task_category.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static const char *
+rpc_get_task_type(const Flyteidl__Admin__GetTaskRequest *r)
+{
+	return r->task_type;
+}
+
+static const char *
+rpc_delete_task_type(const Flyteidl__Admin__DeleteTaskRequest *r)
+{
+	return r->task_type;
+}
+#pragma GCC diagnostic pop
+
 /* The route a task category names; the deprecated task_type else. */
 static int
 rpc_category(struct grpc_call *g, const Flyteidl__Admin__TaskCategory *tc,
@@ -188,7 +207,7 @@ rpc_get_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 		    "flyteidl.admin.GetTaskRequest");
 		return;
 	}
-	if (rpc_category(g, req->task_category, req->task_type,
+	if (rpc_category(g, req->task_category, rpc_get_task_type(req),
 	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0)
 		rpc_started(g, call_resource(POOL_OP_GET, &cq, rpc_got, g));
 	flyteidl__admin__get_task_request__free_unpacked(req, NULL);
@@ -221,7 +240,7 @@ rpc_delete_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 		    "flyteidl.admin.DeleteTaskRequest");
 		return;
 	}
-	if (rpc_category(g, req->task_category, req->task_type,
+	if (rpc_category(g, req->task_category, rpc_delete_task_type(req),
 	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0)
 		rpc_started(g, call_resource(POOL_OP_DELETE, &cq, rpc_deleted,
 		    g));

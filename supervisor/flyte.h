@@ -28,7 +28,4 @@ json_t		*flyte_agent_json(struct pool *);
 int		 flyte_grpc_status(const char *);
 char		*flyte_b64_decode(const char *, size_t, size_t *);
 
-/* agentrpc.c */
-void		 agentrpc_init(void);
-
 #endif

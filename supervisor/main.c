@@ -136,6 +136,7 @@ main_next(void)
 		log_info("no longer accepting connections; finishing requests "
 		    "in flight");
 		http_stop_accepting();
+		h2_shutdown();
 		main_phase = MAIN_FINISHING;
 		main_deadline = ev_now(main_loop) + main_stop_timeout();
 		break;
@@ -336,6 +337,7 @@ main_reload(void)
 	call_init(main_loop, main_keys.nkeys ? &main_keys : NULL, main_auth);
 	call_set_pools(main_pools, main_npools);
 	http_set_limits(&main_conf->cf_limits);
+	h2_set_limits(&main_conf->cf_limits);
 	log_set_access(main_conf->cf_access_log);
 	for (i = 0; i < main_npools; i++)
 		if (pool_fresh(main_pools[i]))
@@ -498,6 +500,10 @@ main(int argc, char *argv[])
 	ev_unref(main_loop);	/* the log alone keeps nothing running */
 	if (http_init(main_loop, &main_conf->cf_limits) == -1)
 		fatalx("cannot set up the HTTP front");
+	/* The same listeners speak HTTP/2: gRPC for Flyte's services. */
+	h2_set_limits(&main_conf->cf_limits);
+	http_set_h2(h2_take);
+	agentrpc_init();
 	listen_set_reuseport(main_conf->cf_front_processes > 1);
 	if (listen != NULL) {
 		if (listen_add(listen, err, sizeof(err)) == -1)

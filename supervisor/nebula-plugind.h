@@ -425,7 +425,10 @@ extern const struct route_table rest_table;
 extern const struct route_table probe_table;
 json_t	*rest_plugin_json(struct pool *, int);
 
-/* agent.c: Flyte's agent routes, /api/v1/... */
+/* agent.c: Flyte's agent and connector REST routes, /api/v1/... */
 extern const struct route_table agent_table;
+
+/* agentrpc.c: Flyte's gRPC services on h2.c and grpc.c */
+void	 agentrpc_init(void);
 
 #endif

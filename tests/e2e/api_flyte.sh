@@ -1,47 +1,80 @@
 #!/bin/sh
-# Flyte's agent REST shapes: /api/v1/agent/task with "template", answers
-# with "resource_meta", polls wrapped in {"resource": ...}, integer versions
-# (0 meaning the plugin's first), and the agents listing.
+# Flyte's REST routes as Flyte's IDL defines them (grpc-gateway mapping of
+# flyteidl.service.AsyncAgentService and its connector twin): protojson
+# bodies read strictly with both field namings, resource_meta as base64 of
+# the resource id's bytes, Resource answers with LiteralMap outputs, errors
+# as google.rpc.Status, integer versions (0: the plugin's first).
 : "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/e2e/lib.sh"
 
 start_daemon "" || { fail "daemon starts"; finish; }
 check "ready" wait_ready
 
-req POST /api/v1/agent/task '{"template":{"type":"echo","task_type_version":1},"inputs":{"y":2},"output_prefix":"s3://b/p","task_execution_metadata":{}}'
+lit='{"literals":{"y":{"scalar":{"primitive":{"integer":"2"}}}}}'
+# proto field names
+req POST /api/v1/agent/task "{\"template\":{\"type\":\"echo\",\"task_type_version\":1},\"inputs\":$lit,\"output_prefix\":\"s3://b/p\",\"task_execution_metadata\":{\"namespace\":\"ns\"}}"
 expect "create answers 200" 200 "$STATUS"
 meta=$(jget .resource_meta)
 check "create answers a resource_meta" test -n "$meta" -a "$meta" != null
-expect "and no resource_id" null "$(jget .resource_id)"
+expect "and nothing else" '["resource_meta"]' "$(jget 'keys | tojson')"
+rid=$(printf '%s' "$meta" | base64 -d)
+check "resource_meta is padded standard base64 of a resource id" \
+    test "$(printf '%s' "$rid" | base64 -w0)" = "$meta"
 req GET "/api/v1/agent/task/echo/1/$meta"
 expect "get answers 200" 200 "$STATUS"
 expect "get wraps the resource" SUCCEEDED "$(jget .resource.phase)"
-expect "outputs are the inputs" '{"y":2}' "$(jget '.resource.outputs | tojson')"
+expect "outputs are a LiteralMap" '"2"' \
+    "$(jget '.resource.outputs.literals.y.scalar.primitive.integer | tojson')"
 req GET "/api/v1/agent/task/echo/0/$meta"
 expect "version 0 means the plugin's first version" SUCCEEDED "$(jget .resource.phase)"
-req GET "/plugins/v1/echo/v1/$meta"
-expect "the resource_meta is a resource_id on the native routes too" SUCCEEDED "$(jget .phase)"
+urlsafe=$(printf '%s' "$meta" | tr '+/' '-_' | tr -d '=')
+req GET "/api/v1/agent/task/echo/1/$urlsafe"
+expect "URL-safe unpadded base64 reads too" SUCCEEDED "$(jget .resource.phase)"
+req GET "/plugins/v1/echo/v1/$rid"
+expect "the decoded bytes are a resource_id on the native routes" SUCCEEDED "$(jget .phase)"
 req DELETE "/api/v1/agent/task_executions/echo/1/$meta"
 expect "delete answers 200" 200 "$STATUS"
+expect "delete answers {}" '{}' "$BODY"
 
-req POST /api/v1/agent/task '{"template":{"type":"sleep","custom":{"seconds":0}},"inputs":{}}'
-expect "create without a version uses the first" 200 "$STATUS"
+# json_name (lowerCamelCase) field names
+req POST /api/v1/agent/task "{\"template\":{\"type\":\"echo\",\"taskTypeVersion\":1},\"inputs\":$lit,\"outputPrefix\":\"s3://b/q\",\"taskExecutionMetadata\":{\"taskExecutionId\":{\"nodeExecutionId\":{\"nodeId\":\"n1\"}}}}"
+expect "json_name fields are read" 200 "$STATUS"
+req POST /api/v1/connector/task '{"template":{"type":"sleep","custom":{"seconds":0}}}'
+expect "the connector route creates; no version uses the first" 200 "$STATUS"
+m2=$(jget .resource_meta)
+req GET "/api/v1/connector/task/sleep/0/$m2"
+expect "the connector route polls" 200 "$STATUS"
+
+# errors: google.rpc.Status
 req POST /api/v1/agent/task '{"template":{"type":"nosuch"}}'
 expect "an unknown task type answers 404" 404 "$STATUS"
-expect "with NOT_FOUND" NOT_FOUND "$(jget .error.code)"
+expect "with Status code 5" 5 "$(jget .code)"
+expect "and details" '[]' "$(jget '.details | tojson')"
 req POST /api/v1/agent/task '{"task_template":{"type":"echo"}}'
-expect "a body without template answers 400" 400 "$STATUS"
+expect "an unknown field answers 400" 400 "$STATUS"
+expect "with Status code 3" 3 "$(jget .code)"
+check "naming the field" sh -c "printf '%s' '$BODY' | grep -q task_template"
+req POST /api/v1/agent/task '{"template":{"type":"echo"},"inputs":{"y":2}}'
+expect "plain inputs are not a LiteralMap: 400" 400 "$STATUS"
 req GET "/api/v1/agent/task/echo/x/$meta"
 expect "a version that is not an integer answers 400" 400 "$STATUS"
 req PUT /api/v1/agent/task '{}'
 expect "PUT on agent/task answers 405" 405 "$STATUS"
+expect "as a Status" 12 "$(jget .code)"
+req GET "/api/v1/agent/task/metrics/echo/1/$meta"
+expect "metrics of a plugin without them: 501" 501 "$STATUS"
+req GET "/api/v1/agent/task/logs/echo/1/$meta"
+expect "logs of a plugin without them: 501" 501 "$STATUS"
 
 req GET /api/v1/agents
 expect "agents answers 200" 200 "$STATUS"
 expect "agents are named" "echo sleep" "$(jget '[.agents[].name] | sort | join(" ")')"
 expect "categories have integer versions" '[{"name":"echo","version":1}]' \
     "$(jget '.agents[] | select(.name=="echo") | .supported_task_categories | tojson')"
-expect "is_sync is there" false "$(jget '.agents[] | select(.name=="echo") | .is_sync')"
+expect "is_sync false is left out, as protojson does" null \
+    "$(jget '.agents[] | select(.name=="echo") | .is_sync')"
+req GET /api/v1/connectors
+expect "connectors answers too" "echo sleep" "$(jget '[.agents[].name] | sort | join(" ")')"
 req GET /api/v1/agent/sleep
 expect "one agent answers 200" 200 "$STATUS"
 expect "wrapped in agent" sleep "$(jget .agent.name)"

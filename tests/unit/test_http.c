@@ -1012,7 +1012,7 @@ static size_t	 h2_len;
 static int	 h2_refuse;
 
 static int
-h2_take(struct ev_loop *l, int fd, void *tls, const char *buffered,
+test_h2_take(struct ev_loop *l, int fd, void *tls, const char *buffered,
     size_t len)
 {
 	assert_ptr_equal(l, loop);
@@ -1042,7 +1042,7 @@ test_h2_preface_is_handed_to_the_handler(void **state)
 
 	(void)state;
 	start(NULL);
-	http_set_h2(h2_take);
+	http_set_h2(test_h2_take);
 	h2_calls = h2_refuse = 0;
 	/* the preface in two reads, the first shorter than it */
 	c = client_new();
