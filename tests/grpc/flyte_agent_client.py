@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Drives nebula-plugind's gRPC front as Flyte's propeller would: a real
-gRPC client (Debian's python3-grpcio) with messages and service stubs
-generated at test time from the pinned @flyteorg/flyteidl protos.
+gRPC client (Debian's python3-grpcio) with the message classes generated
+at test time from the pinned @flyteorg/flyteidl protos, calling the methods
+of service/agent.proto by their paths (its service stubs need googleapis'
+annotations.proto, which no Debian package ships).
 Prints TAP-like "ok - ..." / "not ok - ..." lines; the exit status is the
 number of failures.
 
@@ -31,8 +33,6 @@ from flyteidl.admin import agent_pb2 as A  # noqa: E402
 from flyteidl.core import literals_pb2 as L  # noqa: E402
 from flyteidl.core import tasks_pb2 as T  # noqa: E402
 from flyteidl.core import execution_pb2 as E  # noqa: E402
-from flyteidl.service import agent_pb2_grpc as S  # noqa: E402
-from google.protobuf import struct_pb2  # noqa: E402
 
 FAILED = 0
 
@@ -89,9 +89,34 @@ def meta(exec_id="exec-1"):
 
 chan = grpc.insecure_channel(ADDR)
 grpc.channel_ready_future(chan).result(timeout=20)
-async_stub = S.AsyncAgentServiceStub(chan)
-sync_stub = S.SyncAgentServiceStub(chan)
-meta_stub = S.AgentMetadataServiceStub(chan)
+
+
+class Stub:
+    """The methods of one of Flyte's services, by their gRPC paths, with
+    the message classes generated from Flyte's protos."""
+
+    def __init__(self, service, methods):
+        for name, (kind, req, resp) in methods.items():
+            path = "/flyteidl.service.%s/%s" % (service, name)
+            make = getattr(chan, kind)
+            setattr(self, name, make(path,
+                                     request_serializer=req.SerializeToString,
+                                     response_deserializer=resp.FromString))
+
+
+U = "unary_unary"
+async_stub = Stub("AsyncAgentService", {
+    "CreateTask": (U, A.CreateTaskRequest, A.CreateTaskResponse),
+    "GetTask": (U, A.GetTaskRequest, A.GetTaskResponse),
+    "DeleteTask": (U, A.DeleteTaskRequest, A.DeleteTaskResponse),
+    "GetTaskLogs": ("unary_stream", A.GetTaskLogsRequest,
+                    A.GetTaskLogsResponse)})
+sync_stub = Stub("SyncAgentService", {
+    "ExecuteTaskSync": ("stream_stream", A.ExecuteTaskSyncRequest,
+                        A.ExecuteTaskSyncResponse)})
+meta_stub = Stub("AgentMetadataService", {
+    "GetAgent": (U, A.GetAgentRequest, A.GetAgentResponse),
+    "ListAgents": (U, A.ListAgentsRequest, A.ListAgentsResponse)})
 
 
 def cat(name, version=0):
@@ -194,7 +219,7 @@ c, _ = code_of(lambda: async_stub.GetTask(A.GetTaskRequest(
 ok("an id that does not decode: INVALID_ARGUMENT",
    c == grpc.StatusCode.INVALID_ARGUMENT, c)
 cr = async_stub.CreateTask(A.CreateTaskRequest(
-    template=template("tw", custom={"action": "hang"})), metadata=md())
+    template=template("tw", custom={"poll_action": "hang"})), metadata=md())
 c, _ = code_of(lambda: async_stub.GetTask(A.GetTaskRequest(
     task_category=cat("tw"), resource_meta=cr.resource_meta),
     metadata=md(), timeout=60))
@@ -208,9 +233,8 @@ c, d = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
     metadata=md(), timeout=0.5))
 ok("grpc-timeout bounds the call: DEADLINE_EXCEEDED",
    c == grpc.StatusCode.DEADLINE_EXCEEDED, (c, d))
-c, _ = code_of(lambda: async_stub.GetTaskLogs(A.GetTaskLogsRequest(
-    task_category=cat("echo"), resource_meta=b"x"),
-    metadata=md()).next())
+c, _ = code_of(lambda: list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+    task_category=cat("echo"), resource_meta=b"x"), metadata=md())))
 ok("GetTaskLogs of a plugin without logs: UNIMPLEMENTED",
    c == grpc.StatusCode.UNIMPLEMENTED, c)
 
