@@ -29,6 +29,10 @@ installed_as() {
 	find "$dest" -path "$1$2" -type f | grep -q .
 }
 
+not_installed_as() {
+	! installed_as "$@"
+}
+
 unit=$(find "$dest" -name nebula-plugind.service -path '*/systemd/system/*')
 check "the systemd unit is installed under lib/systemd/system" test -f "$unit"
 check "the installed unit has no @name@ left" lacks '@[a-z_]*@' "$unit"
@@ -53,7 +57,7 @@ for p in echo sleep bigquery databricks; do
 	check "nebula-$p is installed in libexec/nebula" \
 	    installed_as '*/libexec/nebula/' "nebula-$p"
 	check "nebula-$p is not installed in a bin directory" \
-	    sh -c '! "$@"' sh installed_as '*bin/' "nebula-$p"
+	    not_installed_as '*bin/' "nebula-$p"
 done
 
 if command -v systemd-analyze >/dev/null 2>&1; then
