@@ -20,6 +20,7 @@ deploy="$top_srcdir/deploy"
 # in conf-N.plugins, its secret paths moved under $E2E_TMP/root.
 python3 - "$deploy" "$E2E_TMP" >"$E2E_TMP/manifests.out" <<'EOF'
 import glob
+import hashlib
 import os
 import sys
 
@@ -28,6 +29,7 @@ import yaml
 deploy, tmp = sys.argv[1], sys.argv[2]
 root = os.path.join(tmp, "root")
 nconf = 0
+objnames = {}
 
 
 def ok(name, cond, detail=""):
@@ -156,6 +158,20 @@ for path in files:
                        p["image"] == c["image"],
                        "%s != %s" % (p["image"], c["image"]))
             save(conf, only)
+    for name, d in deps.items():
+        pod = d["spec"]["template"]
+        cms = [maps.get(v["configMap"]["name"])
+               for v in pod["spec"].get("volumes", []) if "configMap" in v]
+        want = [hashlib.sha256(c["data"]["nebula-plugind.yaml"].rstrip(
+            "\n").encode()).hexdigest() for c in cms if c]
+        ok("%s: %s checksum/config is its ConfigMap's sha256 (pods roll "
+           "when it changes)" % (rel, name),
+           pod["metadata"].get("annotations", {}).get("checksum/config")
+           in want, want)
+    for k in kinds:
+        for d in kinds[k]:
+            if k != "Namespace":
+                objnames.setdefault((k, d["metadata"]["name"]), []).append(rel)
     for s in kinds.get("Service", []):
         sel = s["spec"]["selector"]
         ok("%s: Service %s selects a Deployment" % (
@@ -172,6 +188,9 @@ for path in files:
         ok("%s: HPA %s scales a Deployment of this file" % (
             rel, h["metadata"]["name"]),
            h["spec"]["scaleTargetRef"]["name"] in deps)
+clash = {k: v for k, v in objnames.items() if len(v) > 1}
+ok("no two files define the same object (both layouts can be applied)",
+   not clash, clash)
 EOF
 while IFS= read -r line; do
 	case $line in
