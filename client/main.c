@@ -34,10 +34,11 @@ struct main_opts {
 	const char	*mo_key;
 };
 
+/* The usage text: on stdout for -h and --help, else on stderr. */
 static void
-main_usage(void)
+main_usage_to(FILE *fp)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: %s [-hV] [-s URL] [-T TOKEN_FILE] [-t SECONDS] "
 	    "[--cacert FILE]\n"
 	    "       [--cert FILE --key FILE] COMMAND [ARG]...\n"
@@ -52,8 +53,14 @@ main_usage(void)
 	    "        [--] COMMAND [ARG]...\n"
 	    "  check [-n COUNT] [-w SECONDS] [--start-timeout SECONDS] "
 	    "[--template FILE]\n"
-	    "        [--type TYPE[/VERSION]] [--] COMMAND [ARG]...\n",
-	    NPC_PROGNAME);
+	    "        [--type TYPE[/VERSION]] [--] COMMAND [ARG]...\n"
+	    "  -h, --help    this help; see nebula-plugin(1)\n", NPC_PROGNAME);
+}
+
+static void
+main_usage(void)
+{
+	main_usage_to(stderr);
 }
 
 void
@@ -642,6 +649,7 @@ main(int argc, char *argv[])
 	static const struct option gopts[] = {
 		{ "cacert", required_argument, NULL, 'A' },
 		{ "cert", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
 		{ "key", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -659,7 +667,7 @@ main(int argc, char *argv[])
 			mo.mo_key = optarg;
 			break;
 		case 'h':
-			main_usage();
+			main_usage_to(stdout);
 			return NPC_EXIT_OK;
 		case 'V':
 			printf("%s %s\n", NPC_PROGNAME, PACKAGE_VERSION);

@@ -16,7 +16,7 @@ SVC_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/plugins/lib $(JANSSON_CFLAGS) \
 SVC_LIBS = plugins/lib/libnebula-svc.a $(PROTOCOL_LIBS) $(CURL_LIBS) \
 	$(CRYPTO_LIBS)
 
-bin_PROGRAMS += plugins/bigquery/nebula-bigquery \
+nebulalibexec_PROGRAMS += plugins/bigquery/nebula-bigquery \
 	plugins/databricks/nebula-databricks
 
 plugins_bigquery_nebula_bigquery_SOURCES = \

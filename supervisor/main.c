@@ -4,11 +4,16 @@
  * and runs the one libev loop; signals arrive through libev watchers only.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "nebula-plugind.h"
 
@@ -45,25 +50,89 @@ struct main_retired {
 };
 static struct main_retired *main_retired;
 
+/* The configuration read without -c when it exists. */
+#define MAIN_CONF_FILE	NP_SYSCONFDIR "/nebula/nebula-plugind.yaml"
+
 static void __attribute__((noreturn))
 main_usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: nebula-plugind [-c FILE] [-l HOST:PORT] [-p NAME]... [-t] "
-	    "[-d] [-h] [-V]\n"
-	    "  -c FILE       configuration file (default: the built-in "
-	    "configuration,\n"
+	    "usage: nebula-plugind [-dhktV] [-c file] [-l host:port] "
+	    "[-p name]...\n"
+	    "  -c file       configuration file (default: %s\n"
+	    "                when it exists, else the built-in configuration:\n"
 	    "                echo and sleep plugins on 127.0.0.1:8000)\n"
-	    "  -l HOST:PORT  listen here instead (port 0 picks a free port)\n"
-	    "  -p NAME       serve only this plugin; repeat for more\n"
+	    "  -d            debug logging\n"
+	    "  -h, --help    this help\n"
+	    "  -k            print a new random key for resource_id_key_file, "
+	    "exit\n"
+	    "  -l host:port  listen here instead (port 0 picks a free port)\n"
+	    "  -p name       serve only this plugin; repeat for more\n"
 	    "  -t            check the configuration, print ok or what is "
 	    "wrong, exit\n"
-	    "  -d            debug logging\n"
-	    "  -h            this help\n"
 	    "  -V            print the version\n"
 	    "Signals: SIGTERM/SIGINT drain and stop, SIGHUP reloads.  "
-	    "See nebula-plugind(8).\n");
+	    "See nebula-plugind(8).\n", MAIN_CONF_FILE);
 	exit(status);
+}
+
+/* -k: base64 of 32 random bytes, one line of resource_id_key_file. */
+static int
+main_keygen(void)
+{
+	unsigned char	 raw[32], text[4 * sizeof(raw) / 3 + 4];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		fprintf(stderr, "nebula-plugind: no random bytes from "
+		    "libcrypto\n");
+		return 1;
+	}
+	EVP_EncodeBlock(text, raw, sizeof(raw));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	printf("%s\n", text);
+	OPENSSL_cleanse(text, sizeof(text));
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Whether a HOST:PORT listener address names a loopback host only. */
+static int
+main_loopback(const char *addr)
+{
+	const char	*end;
+	size_t		 len;
+
+	if (addr[0] == '[') {
+		end = strchr(addr, ']');
+		addr++;
+	} else
+		end = strrchr(addr, ':');
+	len = end != NULL ? (size_t)(end - addr) : strlen(addr);
+	if (len == 9 && strncmp(addr, "localhost", len) == 0)
+		return 1;
+	if (len == 3 && strncmp(addr, "::1", len) == 0)
+		return 1;
+	return len > 4 && strncmp(addr, "127.", 4) == 0;
+}
+
+/* Unsigned resource ids on a listener others can reach: say so. */
+static void
+main_warn_unsigned(const char *listen)
+{
+	const char	*addr = NULL;
+	size_t		 i;
+
+	if (main_keys.nkeys > 0)
+		return;
+	if (listen != NULL && !main_loopback(listen))
+		addr = listen;
+	for (i = 0; listen == NULL && i < main_conf->cf_nlisten; i++)
+		if (!main_loopback(main_conf->cf_listen[i]))
+			addr = main_conf->cf_listen[i];
+	if (addr != NULL)
+		log_warnx("resource ids are not signed and %s is not a loopback "
+		    "address: any client can forge a job's resource_id; set "
+		    "resource_id_key_file (nebula-plugind -k makes a key)",
+		    addr);
 }
 
 /* Keeps only the plugins named with -p; 0, or -1 naming the unknown one. */
@@ -226,85 +295,140 @@ main_retire_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 /*
- * SIGHUP: the new file is parsed and checked completely first; a bad one
- * changes nothing.  Unchanged plugins keep running, changed ones get a new
- * pool, removed ones drain: their requests in flight are answered by them.
+ * A reload's new set, built beside the running one by main_set_build() and
+ * applied by main_set_commit().  Until the commit nothing running is
+ * touched: kept pools are only named here (ms_keep), fresh ones are made
+ * but not started.
  */
-static void
-main_reload(void)
-{
-	struct config		*cf;
-	struct rid_keys		 keys;
-	struct auth		*auth = NULL;
-	void			*tls = NULL;
-	struct pool		**pools = NULL, **old = main_pools;
-	struct main_retired	*mr = NULL;
-	size_t			 i, j, nold = main_npools, kept = 0, fresh = 0;
-	char			 err[1024];
+struct main_set {
+	struct config		*ms_conf;
+	struct rid_keys		 ms_keys;
+	struct auth		*ms_auth;
+	void			*ms_tls;
+	struct pool		**ms_pools;	/* fresh pools, NULL where kept */
+	size_t			*ms_keep;	/* kept: index in main_pools */
+	struct main_retired	*ms_retired;	/* made now, used by commit */
+	size_t			 ms_kept, ms_fresh;
+};
+#define MAIN_SET_FRESH	((size_t)-1)
 
-	memset(&keys, 0, sizeof(keys));
-	if (main_conf->cf_path == NULL) {
-		log_warnx("SIGHUP: running on the built-in configuration, "
-		    "there is no file to reload");
-		return;
-	}
-	cf = config_load(main_conf->cf_path, err, sizeof(err));
-	if (cf == NULL || main_filter(cf, main_names, main_nnames, err,
-	    sizeof(err)) == -1)
+/* Frees what main_set_build() made and main_set_commit() did not take. */
+static void
+main_set_clear(struct main_set *ms)
+{
+	size_t	 i;
+
+	if (ms->ms_pools != NULL && ms->ms_conf != NULL)
+		for (i = 0; i < ms->ms_conf->cf_nplugins; i++)
+			pool_free(ms->ms_pools[i]);
+	free(ms->ms_pools);
+	free(ms->ms_keep);
+	if (ms->ms_retired != NULL)
+		free(ms->ms_retired->mr_pools);
+	free(ms->ms_retired);
+	rid_keys_clear(&ms->ms_keys);
+	auth_free(ms->ms_auth);
+	tls_ctx_free(ms->ms_tls);
+	config_free(ms->ms_conf);
+	memset(ms, 0, sizeof(*ms));
+}
+
+/*
+ * Reload, step 1: parses and checks the whole new file, loads its keys,
+ * tokens and certificates, and diffs its plugins against the running
+ * pools: an equal plugin keeps its pool, any other gets a fresh one (not
+ * started).  0, or -1 with err set and the running configuration untouched.
+ */
+static int
+main_set_build(struct main_set *ms, char *err, size_t errlen)
+{
+	struct config	*cf;
+	size_t		 i, j, n;
+
+	memset(ms, 0, sizeof(*ms));
+	err[0] = '\0';
+	if ((cf = ms->ms_conf = config_load(main_conf->cf_path, err,
+	    errlen)) == NULL)
 		goto fail;
-	if (cf->cf_rid_key_file != NULL && rid_keys_load(&keys,
-	    cf->cf_rid_key_file, err, sizeof(err)) == -1)
+	if (main_filter(cf, main_names, main_nnames, err, errlen) == -1)
 		goto fail;
-	if ((auth = auth_new(cf, err, sizeof(err))) == NULL)
+	if (cf->cf_rid_key_file != NULL && rid_keys_load(&ms->ms_keys,
+	    cf->cf_rid_key_file, err, errlen) == -1)
 		goto fail;
-	if ((tls = tls_ctx_new(cf, err, sizeof(err))) == NULL && err[0] != '\0')
+	if ((ms->ms_auth = auth_new(cf, err, errlen)) == NULL)
+		goto fail;
+	if ((ms->ms_tls = tls_ctx_new(cf, err, errlen)) == NULL &&
+	    err[0] != '\0')
 		goto fail;
 	if (cf->cf_front_processes != main_conf->cf_front_processes) {
-		snprintf(err, sizeof(err), "changing front_processes needs a "
+		snprintf(err, errlen, "changing front_processes needs a "
 		    "restart");
 		goto fail;
 	}
-	if ((tls == NULL) != (main_tls == NULL)) {
-		snprintf(err, sizeof(err), "turning TLS on or off needs a "
-		    "restart");
+	if ((ms->ms_tls == NULL) != (main_tls == NULL)) {
+		snprintf(err, errlen, "turning TLS on or off needs a restart");
 		goto fail;
 	}
-	if ((pools = calloc(cf->cf_nplugins + 1, sizeof(*pools))) == NULL ||
-	    (mr = calloc(1, sizeof(*mr))) == NULL ||
-	    (mr->mr_pools = calloc(nold + 1, sizeof(*mr->mr_pools))) == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto fail;
-	}
-	for (i = 0; i < cf->cf_nplugins; i++) {
+	n = cf->cf_nplugins;
+	if ((ms->ms_pools = calloc(n + 1, sizeof(*ms->ms_pools))) == NULL ||
+	    (ms->ms_keep = calloc(n + 1, sizeof(*ms->ms_keep))) == NULL ||
+	    (ms->ms_retired = calloc(1, sizeof(*ms->ms_retired))) == NULL ||
+	    (ms->ms_retired->mr_pools = calloc(main_npools + 1,
+	    sizeof(*ms->ms_retired->mr_pools))) == NULL)
+		goto oom;
+	for (i = 0; i < n; i++) {
 		struct plugin_conf *pc = &cf->cf_plugins[i];
 
-		for (j = 0; j < nold; j++)
-			if (old[j] != NULL &&
-			    strcmp(pool_name(old[j]), pc->pc_name) == 0 &&
-			    config_plugin_equal(pool_conf(old[j]), pc))
+		for (j = 0; j < main_npools; j++)
+			if (strcmp(pool_name(main_pools[j]), pc->pc_name) == 0 &&
+			    config_plugin_equal(pool_conf(main_pools[j]), pc))
 				break;
-		if (j < nold) {
-			pools[i] = old[j];
-			old[j] = NULL;
-			pool_set_conf(pools[i], pc);
-			pool_set_limits(pools[i], &cf->cf_limits);
-			kept++;
-		} else if ((pools[i] = pool_new(main_loop, pc,
-		    &cf->cf_limits)) == NULL) {
-			snprintf(err, sizeof(err), "out of memory");
-			for (j = 0; j < i; j++)
-				if (pools[j] != NULL && !pool_started(pools[j]))
-					pool_free(pools[j]);
-			goto fail;
-		} else
-			fresh++;
+		if (j < main_npools) {
+			ms->ms_keep[i] = j;
+			ms->ms_kept++;
+			continue;
+		}
+		ms->ms_keep[i] = MAIN_SET_FRESH;
+		if ((ms->ms_pools[i] = pool_new(main_loop, pc,
+		    &cf->cf_limits)) == NULL)
+			goto oom;
+		ms->ms_fresh++;
 	}
-	/* Committed from here on. */
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	main_set_clear(ms);
+	return -1;
+}
+
+/*
+ * Reload, step 2, which cannot fail: kept pools take their new
+ * configuration, fresh ones inherit their predecessor's counters and
+ * start, the others drain in main_retired with the old configuration.
+ */
+static void
+main_set_commit(struct main_set *ms)
+{
+	struct config		*cf = ms->ms_conf;
+	struct main_retired	*mr = ms->ms_retired;
+	struct pool		**old = main_pools;
+	size_t			 i, j, nold = main_npools;
+
+	for (i = 0; i < cf->cf_nplugins; i++) {
+		if ((j = ms->ms_keep[i]) == MAIN_SET_FRESH)
+			continue;
+		ms->ms_pools[i] = old[j];
+		old[j] = NULL;
+		pool_set_conf(ms->ms_pools[i], &cf->cf_plugins[i]);
+		pool_set_limits(ms->ms_pools[i], &cf->cf_limits);
+	}
 	for (i = 0; i < cf->cf_nplugins; i++)
 		for (j = 0; j < nold; j++)
-			if (old[j] != NULL && pool_fresh(pools[i]) &&
-			    strcmp(pool_name(old[j]), pool_name(pools[i])) == 0)
-				pool_inherit(pools[i], old[j]);
+			if (old[j] != NULL && pool_fresh(ms->ms_pools[i]) &&
+			    strcmp(pool_name(old[j]), pool_name(ms->ms_pools[i]))
+			    == 0)
+				pool_inherit(ms->ms_pools[i], old[j]);
 	for (j = 0; j < nold; j++)
 		if (old[j] != NULL) {
 			log_info("plugin %s: %s, draining its old instances",
@@ -326,13 +450,13 @@ main_reload(void)
 		free(mr);
 	}
 	main_conf = cf;
-	main_pools = pools;
+	main_pools = ms->ms_pools;
 	main_npools = cf->cf_nplugins;
 	rid_keys_clear(&main_keys);
-	main_keys = keys;
+	main_keys = ms->ms_keys;
 	auth_free(main_auth);
-	main_auth = auth;
-	main_tls = tls;
+	main_auth = ms->ms_auth;
+	main_tls = ms->ms_tls;
 	tls_ctx_set(main_tls);	/* new certificates for new connections */
 	call_init(main_loop, main_keys.nkeys ? &main_keys : NULL, main_auth);
 	call_set_pools(main_pools, main_npools);
@@ -343,19 +467,34 @@ main_reload(void)
 		if (pool_fresh(main_pools[i]))
 			pool_start(main_pools[i]);
 	log_info("reloaded %s: %zu plugin%s unchanged, %zu started, %zu "
-	    "draining", main_conf->cf_path, kept, kept == 1 ? "" : "s", fresh,
+	    "draining", main_conf->cf_path, ms->ms_kept,
+	    ms->ms_kept == 1 ? "" : "s", ms->ms_fresh,
 	    main_retired ? main_retired->mr_npools : 0);
-	return;
-fail:
-	log_warnx("reload failed, the running configuration stays: %s", err);
-	if (mr != NULL)
-		free(mr->mr_pools);
-	free(mr);
-	free(pools);
-	rid_keys_clear(&keys);
-	auth_free(auth);
-	tls_ctx_free(tls);
-	config_free(cf);
+	free(ms->ms_keep);
+}
+
+/*
+ * SIGHUP: the new set is built and checked completely first; a bad one
+ * changes nothing.  Unchanged plugins keep running, changed ones get a new
+ * pool, removed ones drain: their requests in flight are answered by them.
+ */
+static void
+main_reload(void)
+{
+	struct main_set	 ms;
+	char		 err[1024];
+
+	if (main_conf->cf_path == NULL) {
+		log_warnx("SIGHUP: running on the built-in configuration, "
+		    "there is no file to reload");
+		return;
+	}
+	if (main_set_build(&ms, err, sizeof(err)) == -1) {
+		log_warnx("reload failed, the running configuration stays: %s",
+		    err);
+		return;
+	}
+	main_set_commit(&ms);
 }
 
 /* Before the loop waits: the lines of this iteration, in one write. */
@@ -395,12 +534,14 @@ main_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 }
 
 /*
- * Everything start-up reads besides the listeners: the configuration (file
- * or built-in), the -p filter, resource_id keys, tokens, TLS files.
+ * Everything start-up reads besides the listeners: the configuration (the
+ * -c file, else the installed one when it exists, else the built-in one), the -p filter, resource_id keys, tokens, TLS files.
  */
 static int
 main_load(const char *cfile, char *err, size_t errlen)
 {
+	if (cfile == NULL && access(MAIN_CONF_FILE, F_OK) == 0)
+		cfile = MAIN_CONF_FILE;
 	if (cfile != NULL)
 		main_conf = config_load(cfile, err, errlen);
 	else
@@ -441,11 +582,16 @@ main_release(void)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	char	 err[1024], *cfile = NULL, *listen = NULL;
 	size_t	 i;
 	int	 ch, check = 0, level = LOG_LEVEL_INFO;
 
-	while ((ch = getopt(argc, argv, "c:dhl:p:tV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dhkl:p:tV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			cfile = optarg;
@@ -455,6 +601,8 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			main_usage(0);
+		case 'k':
+			return main_keygen();
 		case 'l':
 			listen = optarg;
 			break;
@@ -545,7 +693,9 @@ main(int argc, char *argv[])
 		pool_start(main_pools[i]);
 	log_info("nebula-plugind %s started, %zu plugin%s, configuration %s",
 	    PACKAGE_VERSION, main_npools, main_npools == 1 ? "" : "s",
-	    main_conf->cf_path ? main_conf->cf_path : "built-in");
+	    main_conf->cf_path ? main_conf->cf_path : "built-in (no "
+	    MAIN_CONF_FILE ")");
+	main_warn_unsigned(listen);
 
 	ev_init(&main_timer, main_timer_cb);
 	ev_timer_init(&main_retire_timer, main_retire_cb, 0.1, 0.1);

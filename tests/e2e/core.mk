@@ -11,10 +11,13 @@ E2E_CORE_TESTS = \
 	tests/e2e/ops_backpressure.sh \
 	tests/e2e/ops_crashloop.sh \
 	tests/e2e/ops_fronts.sh \
+	tests/e2e/ops_help.sh \
+	tests/e2e/ops_install.sh \
 	tests/e2e/ops_limits.sh \
 	tests/e2e/ops_protocol.sh \
 	tests/e2e/ops_reload.sh \
 	tests/e2e/ops_slots.sh \
+	tests/e2e/ops_startup.sh \
 	tests/e2e/ops_stop.sh
 TESTS += $(E2E_CORE_TESTS)
 EXTRA_DIST += $(E2E_CORE_TESTS) tests/e2e/rawhttp.py tests/e2e/replay.py \

@@ -4,8 +4,10 @@ E2E_SVC_TESTS = \
 	tests/e2e/svc_bigquery.sh \
 	tests/e2e/svc_bigquery_sa.sh \
 	tests/e2e/svc_databricks.sh \
-	tests/e2e/svc_deploy.sh
+	tests/e2e/svc_deploy.sh \
+	tests/e2e/svc_docker.sh \
+	tests/e2e/svc_helm.sh
 TESTS += $(E2E_SVC_TESTS)
 EXTRA_DIST += $(E2E_SVC_TESTS) tests/e2e/svc_lib.sh \
 	tests/standins/bigquery.py tests/standins/databricks.py \
-	tests/standins/standin.py
+	tests/standins/standin.py tests/lint/helm-render.go

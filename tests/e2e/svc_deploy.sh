@@ -20,6 +20,7 @@ deploy="$top_srcdir/deploy"
 # in conf-N.plugins, its secret paths moved under $E2E_TMP/root.
 python3 - "$deploy" "$E2E_TMP" >"$E2E_TMP/manifests.out" <<'EOF'
 import glob
+import hashlib
 import os
 import sys
 
@@ -28,6 +29,7 @@ import yaml
 deploy, tmp = sys.argv[1], sys.argv[2]
 root = os.path.join(tmp, "root")
 nconf = 0
+objnames = {}
 
 
 def ok(name, cond, detail=""):
@@ -68,8 +70,10 @@ def save(conf, plugins):
         f.write(" ".join(plugins))
 
 
-files = sorted(glob.glob(os.path.join(deploy, "**", "*.yaml"),
-                         recursive=True))
+# The Helm chart's templates are not YAML until rendered: svc_helm.sh.
+files = sorted(f for f in glob.glob(os.path.join(deploy, "**", "*.yaml"),
+                                    recursive=True)
+               if not os.path.relpath(f, deploy).startswith("helm/"))
 ok("deploy/ has YAML files", len(files) >= 5, str(files))
 for path in files:
     rel = os.path.relpath(path, deploy)
@@ -108,9 +112,14 @@ for path in files:
         vols = {v["name"]: v for v in spec.get("volumes", [])}
         for c in spec["containers"]:
             cn = "%s: %s/%s" % (rel, name, c["name"])
-            ok(cn + " readiness probe is /readyz",
-               c.get("readinessProbe", {}).get("httpGet", {}).get("path")
-               == "/readyz")
+            # A pod of several plugins is ready while the daemon serves,
+            # once every plugin came up (startup probe on /readyz).
+            ready = c.get("readinessProbe", {}).get("httpGet", {})
+            start = c.get("startupProbe", {}).get("httpGet", {})
+            ok(cn + " readiness probe is /readyz, or /healthz after a "
+               "startup probe on /readyz", ready.get("path") == "/readyz" or
+               (ready.get("path") == "/healthz" and
+                start.get("path") == "/readyz"))
             ok(cn + " liveness probe is /healthz",
                c.get("livenessProbe", {}).get("httpGet", {}).get("path")
                == "/healthz")
@@ -149,6 +158,20 @@ for path in files:
                        p["image"] == c["image"],
                        "%s != %s" % (p["image"], c["image"]))
             save(conf, only)
+    for name, d in deps.items():
+        pod = d["spec"]["template"]
+        cms = [maps.get(v["configMap"]["name"])
+               for v in pod["spec"].get("volumes", []) if "configMap" in v]
+        want = [hashlib.sha256(c["data"]["nebula-plugind.yaml"].rstrip(
+            "\n").encode()).hexdigest() for c in cms if c]
+        ok("%s: %s checksum/config is its ConfigMap's sha256 (pods roll "
+           "when it changes)" % (rel, name),
+           pod["metadata"].get("annotations", {}).get("checksum/config")
+           in want, want)
+    for k in kinds:
+        for d in kinds[k]:
+            if k != "Namespace":
+                objnames.setdefault((k, d["metadata"]["name"]), []).append(rel)
     for s in kinds.get("Service", []):
         sel = s["spec"]["selector"]
         ok("%s: Service %s selects a Deployment" % (
@@ -165,6 +188,9 @@ for path in files:
         ok("%s: HPA %s scales a Deployment of this file" % (
             rel, h["metadata"]["name"]),
            h["spec"]["scaleTargetRef"]["name"] in deps)
+clash = {k: v for k, v in objnames.items() if len(v) > 1}
+ok("no two files define the same object (both layouts can be applied)",
+   not clash, clash)
 EOF
 while IFS= read -r line; do
 	case $line in
@@ -201,8 +227,8 @@ for df in "$deploy"/docker/*/Dockerfile; do
 	    grep -q 'scripts/build' "$df"
 	check "$img Dockerfile runs as a non-root user" \
 	    grep -q '^USER 10001' "$df"
-	check "$img Dockerfile has a health check on /healthz" \
-	    grep -q 'CMD curl -fsS http://127.0.0.1:8000/healthz' "$df"
+	# The health check script and the ports: svc_docker.sh.
+	check "$img Dockerfile has a health check" grep -q '^HEALTHCHECK' "$df"
 	# shellcheck disable=SC2016 # the inner script expands its own $1, $2
 	check "$img Dockerfile copies files that exist" sh -c '
 	    for f in $(sed -n "s/^COPY \([^-][^ ]*\) .*/\1/p" "$1"); do
