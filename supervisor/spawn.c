@@ -42,7 +42,10 @@ spawn_try(char *out, size_t outlen, const char *fmt, ...)
 	return n > 0 && (size_t)n < outlen && access(out, X_OK) == 0;
 }
 
-/* Finds a bare command beside the daemon, in a build tree, then in PATH. */
+/*
+ * Finds a bare command beside the daemon, in a build tree, in PATH, then
+ * in $(libexecdir)/nebula.
+ */
 static int
 spawn_resolve(const char *cmd, char *out, size_t outlen)
 {
@@ -77,6 +80,9 @@ spawn_resolve(const char *cmd, char *out, size_t outlen)
 			return 0;
 		}
 	free(path);
+	/* Last, where make install puts the shipped plugins. */
+	if (spawn_try(out, outlen, "%s/nebula/%s", NP_LIBEXECDIR, cmd))
+		return 0;
 	return -1;
 }
 
@@ -295,7 +301,8 @@ spawn_start(const struct plugin_conf *pc, int fds[4], char *path,
 			    pc->pc_path, strerror(errno));
 		else
 			snprintf(err, errlen, "cannot execute %s: command "
-			    "not found (looked beside the daemon and in PATH)",
+			    "not found (looked beside the daemon, in PATH and in "
+			    NP_LIBEXECDIR "/nebula)",
 			    pc->pc_path);
 		goto fail;
 	}
