@@ -35,7 +35,7 @@ usage_error() {
 # SYNOPSIS section, one a line.
 synopsis() {
 	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$1" | sed -n \
-	    -e 's/^\.Op Fl \\-\([a-z]*\).*/L--\1/p' \
+	    -e 's/^\.Op Fl \\-\([a-z-]*\).*/L--\1/p' \
 	    -e 's/^\.Op Fl \([a-zA-Z][a-zA-Z]*\)\( .*\)*$/F\1/p' \
 	    -e 's/^\.Cm \([a-z]*\)$/C\1/p' |
 	while IFS= read -r w; do
