@@ -61,14 +61,27 @@ grpc_status_name(int code)
 }
 
 /* The table is not copied: it must outlive every call. */
+static void	 grpc_stream_open(struct h2_stream *);
+static void	 grpc_stream_data(void *, const uint8_t *, size_t);
+static void	 grpc_stream_end(void *);
+static void	 grpc_stream_gone(void *);
+static void	 grpc_set_limits(const struct limits_conf *);
+
+static const struct h2_stream_events grpc_h2_events = {
+	grpc_stream_open, grpc_stream_data, grpc_stream_end,
+	grpc_stream_gone, grpc_set_limits
+};
+
+/* The methods served; gRPC is then what h2.c serves on its streams. */
 void
 grpc_set_methods(const struct grpc_method *m, size_t n)
 {
 	grpc.methods = m;
 	grpc.nmethods = n;
+	h2_set_streams(&grpc_h2_events);
 }
 
-void
+static void
 grpc_set_limits(const struct limits_conf *lim)
 {
 	grpc.max_msg = lim->max_body_bytes;
@@ -300,7 +313,7 @@ grpc_call_handle(struct grpc_call *call, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-void
+static void
 grpc_stream_open(struct h2_stream *s)
 {
 	static const char *const bad_method[] = { ":status", "405" };
@@ -364,7 +377,7 @@ grpc_stream_open(struct h2_stream *s)
 }
 
 /* Splits the messages received so far; each within max_body_bytes. */
-void
+static void
 grpc_stream_data(void *arg, const uint8_t *p, size_t len)
 {
 	struct grpc_call	*call = arg;
@@ -417,7 +430,7 @@ grpc_stream_data(void *arg, const uint8_t *p, size_t len)
 }
 
 /* The client's end of stream: the unary handler runs, or the last call. */
-void
+static void
 grpc_stream_end(void *arg)
 {
 	struct grpc_call	*call = arg;
@@ -450,7 +463,7 @@ grpc_stream_end(void *arg)
  * handler holds then waits for its grpc_finish (answers are dropped), and
  * a call no handler has seen ends at once.
  */
-void
+static void
 grpc_stream_gone(void *arg)
 {
 	struct grpc_call	*call = arg;

@@ -17,9 +17,6 @@
 
 #include "nebula-plugind.h"
 
-/* Declared by http.c's block once the hand-off lands there. */
-void	 http_conn_released(void);
-
 #define H2_MAX_STREAMS	100	/* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define H2_OUT_HIGH	65536	/* socket output kept before asking nghttp2 */
 #define H2_RST_WINDOW	10.0	/* seconds over which resets are counted */
@@ -81,6 +78,8 @@ static struct {
 	struct ev_loop		*loop;
 	struct limits_conf	 lim;
 	int			 lim_set;
+	const struct h2_stream_events *ev;	/* grpc.c's */
+	void			(*released)(void);
 	struct h2_conns		 conns;
 	struct h2_conns		 dirty;
 	size_t			 nconns;
@@ -101,7 +100,24 @@ h2_set_limits(const struct limits_conf *lim)
 {
 	h2.lim = *lim;
 	h2.lim_set = 1;
-	grpc_set_limits(lim);
+	if (h2.ev != NULL && h2.ev->se_limits != NULL)
+		h2.ev->se_limits(lim);
+}
+
+/* Told each time a connection taken by h2_take() closes (http.c's count). */
+void
+h2_set_released(void (*fn)(void))
+{
+	h2.released = fn;
+}
+
+/* The protocol served on the streams (grpc.c) registers its events. */
+void
+h2_set_streams(const struct h2_stream_events *ev)
+{
+	h2.ev = ev;
+	if (ev != NULL && ev->se_limits != NULL && h2.lim_set)
+		ev->se_limits(&h2.lim);
 }
 
 size_t
@@ -147,7 +163,7 @@ h2_stream_gone(struct h2_stream *s)
 	TAILQ_REMOVE(&s->hs_conn->hc_streams, s, hs_entry);
 	s->hs_data = NULL;
 	if (data != NULL)
-		grpc_stream_gone(data);
+		h2.ev->se_gone(data);
 	h2_stream_free(s);
 }
 
@@ -445,10 +461,10 @@ h2_frame_recv_cb(nghttp2_session *sess, const nghttp2_frame *f, void *arg)
 		if (s->hs_hdr_bytes > h2.lim.max_header_bytes)
 			h2_stream_respond(s, too_big, 1, 0);
 		else
-			grpc_stream_open(s);	/* may answer at once */
+			h2.ev->se_open(s);	/* may answer at once */
 	}
 	if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && s->hs_data != NULL)
-		grpc_stream_end(s->hs_data);
+		h2.ev->se_end(s->hs_data);
 	return 0;
 }
 
@@ -462,7 +478,7 @@ h2_data_chunk_cb(nghttp2_session *sess, uint8_t flags, int32_t id,
 	(void)arg;
 	if ((s = nghttp2_session_get_stream_user_data(sess, id)) != NULL &&
 	    s->hs_data != NULL)
-		grpc_stream_data(s->hs_data, data, len);
+		h2.ev->se_data(s->hs_data, data, len);
 	return 0;
 }
 
@@ -744,13 +760,15 @@ h2_conn_close(struct h2_conn *c)
 	buf_release(&c->hc_out);
 	free(c);
 	h2.nconns--;
-	http_conn_released();
+	if (h2.released != NULL)
+		h2.released();	/* the connection count of who handed it */
 }
 
 /*
  * Takes the connection fd (non-blocking) and its TLS session (NULL for
- * cleartext): both are owned here from now on, closed and freed even on
- * failure.  buffered holds what http.c already read, preface included.
+ * cleartext): on success both are owned here from now on.  On failure
+ * (-1) nothing was taken: the caller closes them, as http.c does.
+ * buffered holds what http.c already read, preface included.
  */
 int
 h2_take(struct ev_loop *loop, int fd, void *tls, const char *buffered,
@@ -761,8 +779,10 @@ h2_take(struct ev_loop *loop, int fd, void *tls, const char *buffered,
 	nghttp2_session_callbacks	*cbs = NULL;
 	nghttp2_option			*opt = NULL;
 	nghttp2_settings_entry		 set[2];
-	struct h2_conn			*c;
+	struct h2_conn			*c = NULL;
 
+	if (h2.ev == NULL)
+		return -1;	/* no protocol registered for the streams */
 	if (h2.loop == NULL) {
 		h2.loop = loop;
 		ev_prepare_init(&h2.prep, h2_prepare_cb);
@@ -821,9 +841,6 @@ fail:
 	if (c != NULL)
 		nghttp2_session_del(c->hc_sess);
 	free(c);
-	tls_conn_free(tls);
-	close(fd);
-	http_conn_released();
 	return -1;
 }
 

@@ -2,9 +2,9 @@
  * The daemon's HTTP/1.1 front end: accepted connections (from listen.c),
  * request parsing with http_parser and our own framing rules, per-connection
  * timeouts and responses written strictly in request order.  It owns every
- * connection and every struct http_request; the router only borrows a
- * request between router_dispatch() and http_respond(), or router_abort() if
- * the client left.  An HTTP/2 connection is handed whole to http_set_h2()'s
+ * connection and every struct http_request; the router (http_set_router)
+ * only borrows a request between its dispatch and http_respond(), or its
+ * abort if the client left.  An HTTP/2 connection is handed whole to http_set_h2()'s
  * handler.
  */
 #include <sys/types.h>
@@ -152,7 +152,9 @@ static struct {
 	ev_prepare		 flush;
 	size_t			 nconns;
 	size_t			 nh2;		/* handed to the HTTP/2 handler */
-	http_h2_take_fn		*h2;
+	http_h2_take_fn		*take_h2;
+	http_request_fn		*dispatch;	/* the router's */
+	http_request_fn		*abort;
 	size_t			 pending;	/* dispatched, unanswered */
 	int			 draining;	/* http_stop_accepting() ran */
 	struct http_req		*spare[HTTP_REQ_CACHE];
@@ -1057,7 +1059,7 @@ http_on_message_complete(http_parser *p)
 	c->hc_cur = NULL;
 	c->hc_seq++;
 	http.pending++;
-	router_dispatch(q);	/* may answer, and free r, at once */
+	http.dispatch(q);	/* may answer, and free r, at once */
 	return 0;
 }
 
@@ -1151,7 +1153,7 @@ http_conn_h2(struct http_conn *c, const char *data, size_t len)
 	http.nconns--;
 	http.nh2++;
 	free(c);
-	if (http.h2(http.loop, fd, ssl, data, len) == -1) {
+	if (http.take_h2(http.loop, fd, ssl, data, len) == -1) {
 		tls_conn_free(ssl);
 		close(fd);
 		http_conn_released();
@@ -1369,7 +1371,7 @@ http_conn_close(struct http_conn *c)
 			http.pending--;
 			r->rq_pub.req_conn = NULL;
 			r->rq_state = RS_DONE;
-			router_abort(&r->rq_pub);
+			http.abort(&r->rq_pub);
 		}
 		http_req_free(r);
 	}
@@ -1406,8 +1408,8 @@ http_conn_new(int fd)
 		return -1;
 	}
 	c->hc_fd = fd;
-	c->hc_sniff = http.h2 != NULL && c->hc_ssl == NULL;
-	c->hc_alpn = http.h2 != NULL && c->hc_ssl != NULL;
+	c->hc_sniff = http.take_h2 != NULL && c->hc_ssl == NULL;
+	c->hc_alpn = http.take_h2 != NULL && c->hc_ssl != NULL;
 	TAILQ_INIT(&c->hc_reqs);
 	http_parser_init(&c->hc_parser, HTTP_REQUEST);
 	c->hc_parser.data = c;
@@ -1500,10 +1502,21 @@ http_connections(void)
  * preface and a TLS one whose ALPN says "h2" go to it (NULL: none; the
  * preface then answers 400).
  */
+/*
+ * Where complete requests go (the router), and who hears that a client
+ * left before its answer: set once, before the first connection.
+ */
+void
+http_set_router(http_request_fn *dispatch, http_request_fn *abort)
+{
+	http.dispatch = dispatch;
+	http.abort = abort;
+}
+
 void
 http_set_h2(http_h2_take_fn *fn)
 {
-	http.h2 = fn;
+	http.take_h2 = fn;
 	tls_set_h2(fn != NULL);
 }
 

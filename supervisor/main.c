@@ -648,9 +648,11 @@ main(int argc, char *argv[])
 	ev_unref(main_loop);	/* the log alone keeps nothing running */
 	if (http_init(main_loop, &main_conf->cf_limits) == -1)
 		fatalx("cannot set up the HTTP front");
+	http_set_router(router_dispatch, router_abort);
 	/* The same listeners speak HTTP/2: gRPC for Flyte's services. */
 	h2_set_limits(&main_conf->cf_limits);
 	http_set_h2(h2_take);
+	h2_set_released(http_conn_released);
 	agentrpc_init();
 	listen_set_reuseport(main_conf->cf_front_processes > 1);
 	if (listen != NULL) {

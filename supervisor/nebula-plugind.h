@@ -166,6 +166,16 @@ void	 listen_close(void);
 
 /* h2.c: HTTP/2 connections handed over by http.c (nghttp2 kept inside) */
 struct h2_stream;
+/* what h2.c tells the protocol served on its streams (grpc.c) */
+struct h2_stream_events {
+	void	(*se_open)(struct h2_stream *);	/* a request's headers */
+	void	(*se_data)(void *, const uint8_t *, size_t);
+	void	(*se_end)(void *);		/* the client's end of stream */
+	void	(*se_gone)(void *);		/* reset, or connection gone */
+	void	(*se_limits)(const struct limits_conf *);
+};
+void	 h2_set_streams(const struct h2_stream_events *);
+void	 h2_set_released(void (*)(void));
 int	 h2_take(struct ev_loop *, int, void *, const char *, size_t);
 void	 h2_set_limits(const struct limits_conf *);
 void	 h2_shutdown(void);
@@ -179,12 +189,6 @@ int	 h2_stream_end(struct h2_stream *, const char *const *, size_t);
 size_t	 h2_stream_pending(const struct h2_stream *);
 size_t	 h2_stream_limit(void);
 
-/* grpc.c: what h2.c calls for each stream (the API is in grpc.h) */
-void	 grpc_stream_open(struct h2_stream *);
-void	 grpc_stream_data(void *, const uint8_t *, size_t);
-void	 grpc_stream_end(void *);
-void	 grpc_stream_gone(void *);
-void	 grpc_set_limits(const struct limits_conf *);
 
 /* http.c */
 struct http_conn;
@@ -222,6 +226,8 @@ const char *http_status_text(int);
  */
 typedef int http_h2_take_fn(struct ev_loop *, int fd, void *tls,
     const char *buffered, size_t len);
+typedef void http_request_fn(struct http_request *);
+void	 http_set_router(http_request_fn *, http_request_fn *);
 void	 http_set_h2(http_h2_take_fn *);
 void	 http_conn_released(void);
 
@@ -412,8 +418,8 @@ struct route_table {
 };
 int	 router_add(const struct route_table *);
 void	 router_clear(void);
-void	 router_dispatch(struct http_request *);	/* from http.c */
-void	 router_abort(struct http_request *);	/* from http.c */
+void	 router_dispatch(struct http_request *);	/* http.c's dispatch */
+void	 router_abort(struct http_request *);	/* http.c's abort */
 void	 router_error(struct http_request *, const struct call_result *,
 	    const char *);
 void	 router_json(struct http_request *, int, json_t *, const char *);

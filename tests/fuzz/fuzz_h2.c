@@ -105,6 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		grpc_set_methods(methods, sizeof(methods) / sizeof(methods[0]));
 	}
 	mode = data[0];
+	h2_set_released(http_conn_released);
 	h2_set_limits(mode & 1 ? &tiny : &normal);
 	len = sizeof(preface) - 1 + size - 1;
 	if ((in = malloc(len)) == NULL)

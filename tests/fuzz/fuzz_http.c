@@ -161,6 +161,7 @@ fuzz_init(void)
 	fz.keys.keys[0] = strdup(FUZZ_RID_KEY);
 	fz.keys.keylens[0] = strlen(FUZZ_RID_KEY);
 	fz.keys.nkeys = 1;
+	http_set_router(router_dispatch, router_abort);
 	if (http_init(fz.loop, &fz.normal) == -1 ||
 	    listen_add("127.0.0.1:0", err, sizeof(err)) == -1)
 		fuzz_die(err);

@@ -299,6 +299,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	log_init(LOG_LEVEL_DEBUG);
 	loop = EV_DEFAULT;
+	h2_set_released(http_conn_released);
 	h2_set_limits(&lim);
 	grpc_set_methods(methods, sizeof(methods) / sizeof(methods[0]));
 	memset(&sin, 0, sizeof(sin));

@@ -239,6 +239,7 @@ start(const struct limits_conf *custom)
 	router_mode = ROUTER_ECHO;
 	nheld = ndispatched = naborts = naccess = 0;
 	assert_int_equal(http_init(loop, custom ? custom : &l), 0);
+	http_set_router(router_dispatch, router_abort);
 	last_info[0] = '\0';
 	assert_int_equal(listen_add("127.0.0.1:0", err, sizeof(err)), 0);
 	p = strstr(last_info, "listening on 127.0.0.1:");
