@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 
@@ -392,6 +393,23 @@ main_run_abort(struct npc *c, const struct npc_poll_conf *pc,
 	return NPC_EXIT_FAILED;
 }
 
+/* run's progress on a terminal: one stderr line per phase change. */
+static void
+main_progress(void *arg, json_t *resource)
+{
+	char		**last = arg;
+	const char	 *phase, *msg;
+
+	phase = json_string_value(json_object_get(resource, "phase"));
+	if (phase == NULL || (*last != NULL && strcmp(*last, phase) == 0))
+		return;
+	free(*last);
+	*last = strdup(phase);
+	msg = json_string_value(json_object_get(resource, "message"));
+	fprintf(stderr, "%s: %s%s%s\n", NPC_PROGNAME, phase,
+	    msg != NULL && *msg != '\0' ? ": " : "", msg != NULL ? msg : "");
+}
+
 static int
 cmd_run(const struct main_opts *mo, int argc, char **argv)
 {
@@ -399,7 +417,7 @@ cmd_run(const struct main_opts *mo, int argc, char **argv)
 	struct npc_result	 res;
 	struct npc		*c = NULL;
 	char			*type = NULL, *version = NULL, *path = NULL;
-	char			*jpath = NULL, *ridcopy = NULL;
+	char			*jpath = NULL, *ridcopy = NULL, *phase = NULL;
 	const char		*rid;
 	json_t			*body = NULL, *r;
 	int			 ex = NPC_EXIT_USAGE, ch, rv;
@@ -454,6 +472,10 @@ cmd_run(const struct main_opts *mo, int argc, char **argv)
 		ex = main_outcome(r);
 		goto fail;
 	}
+	if (isatty(STDERR_FILENO)) {
+		pc.pc_progress = main_progress;
+		pc.pc_progress_arg = &phase;
+	}
 	npc_set_cancel(c, &main_stop);
 	rv = npc_poll_job(c, &pc, &main_stop, type, version, ridcopy, &res);
 	if (rv == NPC_POLL_CANCELLED)
@@ -470,6 +492,7 @@ fail:
 	free(path);
 	free(jpath);
 	free(ridcopy);
+	free(phase);
 	free(type);
 	free(version);
 	return ex;

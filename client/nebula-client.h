@@ -71,9 +71,12 @@ int		 npc_split_type(const char *, char **, char **);
 
 /* poll.c */
 struct npc_poll_conf {
-	double	 pc_initial;		/* first poll interval, seconds */
+	double	 pc_initial;		/* first and shortest poll interval, s */
 	double	 pc_max;		/* interval cap, seconds */
 	int	 pc_retries;		/* consecutive retryable failures */
+	/* Called with each polled resource (borrowed), or NULL. */
+	void	(*pc_progress)(void *, json_t *);
+	void	*pc_progress_arg;
 };
 struct npc_backoff {
 	double	 bo_initial;
@@ -81,6 +84,7 @@ struct npc_backoff {
 	double	 bo_cur;
 };
 #define NPC_POLL_INITIAL	0.5
+#define NPC_POLL_AGE_SHARE	0.2	/* interval: this share of the job's age */
 #define NPC_POLL_MAX		30.0
 #define NPC_POLL_RETRIES	10
 #define NPC_POLL_CANCELLED	(-2)
@@ -89,6 +93,9 @@ void		 npc_backoff_init(struct npc_backoff *, double, double);
 double		 npc_backoff_next(struct npc_backoff *);
 void		 npc_backoff_reset(struct npc_backoff *);
 int		 npc_poll_sleep(double, volatile sig_atomic_t *);
+long long	 npc_poll_hint(json_t *);
+double		 npc_poll_interval(const struct npc_poll_conf *, double,
+		    long long);
 int		 npc_phase_known(const char *);
 int		 npc_phase_terminal(const char *);
 int		 npc_poll_retry(struct npc *, const struct npc_poll_conf *,

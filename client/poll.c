@@ -1,8 +1,10 @@
 /*
- * Polling as the orchestrator does it: exponential backoff with jitter
- * between polls, Retry-After honoured on 429 and 503, a bounded number of
- * retries of idempotent calls through transport errors, and sleeps that a
- * signal flag cuts short.  It owns no state beyond struct npc_backoff.
+ * Polling as the orchestrator does it: an interval that grows with the
+ * job's age (so a short job is seen soon after it ends) or the worker's
+ * poll hint, Retry-After honoured on 429 and 503, exponential backoff with
+ * jitter and a bounded number of retries through transport errors, and
+ * sleeps that a signal flag cuts short.  It owns no state beyond struct
+ * npc_backoff.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +28,54 @@ npc_poll_conf_init(struct npc_poll_conf *pc)
 	pc->pc_initial = NPC_POLL_INITIAL;
 	pc->pc_max = NPC_POLL_MAX;
 	pc->pc_retries = NPC_POLL_RETRIES;
+	pc->pc_progress = NULL;
+	pc->pc_progress_arg = NULL;
+}
+
+static double
+npc_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The worker's poll hint in a polled resource: "poll_after_ms", a whole
+ * number of milliseconds (the daemon also sends it as the header
+ * Nebula-Poll-After-Ms); -1 when there is none.
+ */
+long long
+npc_poll_hint(json_t *resource)
+{
+	json_t	*v = json_object_get(resource, "poll_after_ms");
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	return (long long)json_integer_value(v);
+}
+
+/*
+ * Seconds until the next poll of a job age seconds old: the worker's hint
+ * when it gave one (hint_ms >= 0), else NPC_POLL_AGE_SHARE of the job's
+ * age, so that a job is seen done at most that share of its run time late;
+ * either way within [pc_initial, pc_max].  No jitter here.
+ */
+double
+npc_poll_interval(const struct npc_poll_conf *pc, double age,
+    long long hint_ms)
+{
+	double	 d, lo, hi;
+
+	lo = pc->pc_initial > 0 ? pc->pc_initial : NPC_POLL_INITIAL;
+	hi = pc->pc_max >= lo ? pc->pc_max : lo;
+	d = hint_ms >= 0 ? (double)hint_ms / 1000 : age * NPC_POLL_AGE_SHARE;
+	if (d < lo)
+		d = lo;
+	if (d > hi)
+		d = hi;
+	return d;
 }
 
 int
@@ -155,31 +205,40 @@ npc_poll_retry(struct npc *c, const struct npc_poll_conf *pc,
 
 /*
  * Polls a job until its phase is terminal; res_body is then the resource.
- * Failures that may pass (429, 503, transport errors, 502, 504) are retried
- * up to pc_retries times in a row.  Returns 0, -1 (res says why) or
- * NPC_POLL_CANCELLED.
+ * The first poll goes at once, the next ones after npc_poll_interval()
+ * (with up to a quarter of it taken off as jitter when the worker gave no
+ * hint); pc_progress sees every polled resource.  Failures that may pass
+ * (429, 503, transport errors, 502, 504) are retried up to pc_retries
+ * times in a row.  Returns 0, -1 (res says why) or NPC_POLL_CANCELLED.
  */
 int
 npc_poll_job(struct npc *c, const struct npc_poll_conf *pc,
     volatile sig_atomic_t *cancel, const char *type, const char *version,
     const char *rid, struct npc_result *res)
 {
-	struct npc_backoff	 bo, ebo;
+	struct npc_backoff	 ebo;
 	int			 fails = 0;
-	double			 d;
+	long long		 hint;
+	double			 d, start = npc_now();
 
-	npc_backoff_init(&bo, pc->pc_initial, pc->pc_max);
 	npc_backoff_init(&ebo, pc->pc_initial, pc->pc_max);
 	for (;;) {
 		if (cancel != NULL && *cancel)
 			return NPC_POLL_CANCELLED;
 		if (npc_get(c, type, version, rid, res) == 0) {
+			if (pc->pc_progress != NULL)
+				pc->pc_progress(pc->pc_progress_arg,
+				    res->res_body);
 			if (npc_phase_terminal(json_string_value(
 			    json_object_get(res->res_body, "phase"))))
 				return 0;
 			fails = 0;
 			npc_backoff_reset(&ebo);
-			d = npc_backoff_next(&bo);
+			hint = npc_poll_hint(res->res_body);
+			d = npc_poll_interval(pc, npc_now() - start, hint);
+			if (hint < 0)
+				d -= d / 4 * ((double)random() /
+				    (double)RAND_MAX);
 		} else {
 			if (strcmp(res->res_code, "CANCELLED") == 0)
 				return NPC_POLL_CANCELLED;

@@ -3,7 +3,8 @@
  * libcurl's multi interface, the orchestrator's asynchronous cache.  Jobs
  * wait in a heap ordered by their next poll time; at most wc_inflight
  * requests run at once over kept-alive connections; each job backs off on
- * its own, and one JSON line is printed whenever a job's phase changes.
+ * its own or polls again when its worker's hint says (poll_after_ms), and
+ * one JSON line is printed whenever a job's phase changes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -185,6 +186,7 @@ watch_done(struct watch *w, struct watch_job *j, CURLcode cc)
 {
 	struct npc_result	 res;
 	const char		*phase;
+	long long		 hint;
 	double			 d;
 
 	npc_result_init(&res);
@@ -206,7 +208,11 @@ watch_done(struct watch *w, struct watch_job *j, CURLcode cc)
 			w->w_left--;
 			goto out;
 		}
-		d = npc_backoff_next(&j->wj_bo);
+		/* The worker's hint, within our bounds; else our backoff. */
+		if ((hint = npc_poll_hint(res.res_body)) >= 0)
+			d = npc_poll_interval(&w->w_conf->wc_poll, 0, hint);
+		else
+			d = npc_backoff_next(&j->wj_bo);
 	} else {
 		if (res.res_code[0] == '\0')
 			snprintf(res.res_code, sizeof(res.res_code),

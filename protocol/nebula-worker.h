@@ -132,6 +132,14 @@ json_t		*nw_call_custom(const struct nw_call *);	/* create */
 int64_t		 nw_call_deadline(const struct nw_call *);	/* nw_now() ms,
 							   -1 if none */
 void		 nw_call_set_data(struct nw_call *, void *);
+
+/*
+ * A poll hint for a get: the job is worth polling again in ms milliseconds
+ * at the earliest (-1: no hint, the default).  Set it before
+ * nw_reply_resource() or nw_reply_phase(); it rides beside the resource as
+ * "poll_after_ms" and clients wait about that long (within their bounds).
+ */
+void		 nw_call_poll_after(struct nw_call *, int64_t ms);
 void		*nw_call_data(const struct nw_call *);
 
 /*

@@ -27,6 +27,7 @@ struct nw_call {
 	const char		*c_op;		/* inside c_req */
 	json_t			*c_req;
 	int64_t			 c_deadline;
+	int64_t			 c_poll_after;	/* ms, -1: no hint */
 	void			*c_data;
 };
 
@@ -137,6 +138,12 @@ nw_call_deadline(const struct nw_call *c)
 }
 
 void
+nw_call_poll_after(struct nw_call *c, int64_t ms)
+{
+	c->c_poll_after = ms < 0 ? -1 : ms;
+}
+
+void
 nw_call_set_data(struct nw_call *c, void *data)
 {
 	c->c_data = data;
@@ -239,7 +246,11 @@ nw_reply_resource(struct nw_call *c, json_t *resource)
 		nw_send_error(c, "INTERNAL", "worker gave no resource");
 		return;
 	}
-	nw_send(c, json_pack("{s:o}", "resource", resource));
+	if (c->c_poll_after >= 0)
+		nw_send(c, json_pack("{s:o, s:I}", "resource", resource,
+		    "poll_after_ms", (json_int_t)c->c_poll_after));
+	else
+		nw_send(c, json_pack("{s:o}", "resource", resource));
 }
 
 void
@@ -438,6 +449,7 @@ nw_dispatch(const struct nw_plugin *p, const char *line, size_t len)
 	c->c_req = req;		/* taken */
 	c->c_op = json_string_value(json_object_get(req, "op"));
 	c->c_deadline = -1;
+	c->c_poll_after = -1;
 	v = json_object_get(req, "deadline_ms");
 	if (json_is_integer(v) && json_integer_value(v) >= 0)
 		c->c_deadline = nw_now() + json_integer_value(v);

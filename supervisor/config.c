@@ -49,7 +49,7 @@ static const char *const conf_limits_keys[] = {
 };
 static const char *const conf_plugin_keys[] = {
 	"command", "concurrency", "env", "group", "image", "instances",
-	"name", "queue", "restart", "rlimits", "secrets", "task_types",
+	"name", "queue", "rate", "restart", "rlimits", "secrets", "task_types",
 	"timeouts", "tokens_file", "user", "workdir", NULL
 };
 static const char *const conf_tt_keys[] = { "type", "versions", NULL };
@@ -59,6 +59,9 @@ static const char *const conf_timeout_keys[] = {
 static const char *const conf_restart_keys[] = { "initial", "max", NULL };
 static const char *const conf_secret_keys[] = { "file", NULL };
 static const char *const conf_rlimit_keys[] = { "as", "cpu", "nofile", NULL };
+static const char *const conf_rate_keys[] = {
+	"burst", "create", "delete", "get", NULL
+};
 
 static void	 conf_path(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -809,6 +812,39 @@ conf_rlimits(struct conf_parse *cp, struct plugin_conf *pc, yaml_node_t *n,
 	return 0;
 }
 
+/* rate: {get: 20/s, create: 5/s, delete: 5/s, burst: 10}, pool_op order. */
+static int
+conf_rate(struct conf_parse *cp, struct plugin_conf *pc, yaml_node_t *n,
+    const char *path)
+{
+	static const char *const ops[] = { "create", "get", "delete" };
+	yaml_node_t	*v;
+	const char	*s;
+	long long	 ll;
+	size_t		 i;
+	char		 p[CONF_PATH_MAX];
+
+	if (conf_map(cp, n, path, conf_rate_keys) == -1)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if ((v = conf_get(cp, n, ops[i])) == NULL)
+			continue;
+		conf_path(p, sizeof(p), "%s.%s", path, ops[i]);
+		if ((s = conf_scalar(cp, v, p, "a rate")) == NULL)
+			return -1;
+		if (config_parse_rate(s, &pc->pc_rate[i]) == -1)
+			return conf_error(cp, v, p, "must be a rate greater "
+			    "than 0 such as 20/s, 100/m or 1000/h");
+	}
+	if ((v = conf_get(cp, n, "burst")) != NULL) {
+		conf_path(p, sizeof(p), "%s.burst", path);
+		if (conf_int(cp, v, p, 1, CONF_MAX_QUEUE, &ll) == -1)
+			return -1;
+		pc->pc_rate_burst = (double)ll;
+	}
+	return 0;
+}
+
 static void
 conf_plugin_defaults(struct plugin_conf *pc)
 {
@@ -899,6 +935,10 @@ conf_plugin(struct conf_parse *cp, struct config *cf, struct plugin_conf *pc,
 	conf_path(p, sizeof(p), "%s.restart", path);
 	if ((v = conf_get(cp, n, "restart")) != NULL &&
 	    conf_restart(cp, pc, v, p) == -1)
+		return -1;
+	conf_path(p, sizeof(p), "%s.rate", path);
+	if ((v = conf_get(cp, n, "rate")) != NULL &&
+	    conf_rate(cp, pc, v, p) == -1)
 		return -1;
 	conf_path(p, sizeof(p), "%s.env", path);
 	if ((v = conf_get(cp, n, "env")) != NULL &&
@@ -1393,6 +1433,44 @@ config_parse_duration(const char *s, double *out)
 	if (!isfinite(v))
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/*
+ * Calls per second from "20/s", "100/m" ("/min"), "1000/h" or a bare
+ * number (per second); greater than 0.
+ */
+int
+config_parse_rate(const char *s, double *out)
+{
+	const char	*p;
+	char		 num[64];
+	size_t		 n, digits = 0, dots = 0;
+	double		 v, per;
+
+	for (p = s; isdigit((unsigned char)*p) || *p == '.'; p++) {
+		if (*p == '.')
+			dots++;
+		else
+			digits++;
+	}
+	n = (size_t)(p - s);
+	if (digits == 0 || dots > 1 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	v = strtod(num, NULL);
+	if (*p == '\0' || strcmp(p, "/s") == 0)
+		per = 1;
+	else if (strcmp(p, "/m") == 0 || strcmp(p, "/min") == 0)
+		per = 60;
+	else if (strcmp(p, "/h") == 0)
+		per = 3600;
+	else
+		return -1;
+	if (!isfinite(v) || !(v > 0))
+		return -1;
+	*out = v / per;
 	return 0;
 }
 

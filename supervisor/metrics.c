@@ -1,7 +1,8 @@
 /*
  * Prometheus text exposition of what the daemon does: request counts by
  * plugin, operation and status, latency histograms, and the pools' gauges
- * (in flight, queued, ready instances, restarts).  Counters are kept by
+ * (in flight, queued, ready instances, restarts), and the calls a
+ * plugin's rate limit refused.  Counters are kept by
  * plugin name, so they survive a reload that restarts a plugin.
  */
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct metrics_op {
 	unsigned long long	 mo_buckets[METRICS_NBUCKETS];
 	unsigned long long	 mo_total;
 	double			 mo_sum;
+	unsigned long long	 mo_rate_limited;	/* refused by rate: */
 };
 
 struct metrics_plugin {
@@ -84,6 +86,33 @@ metrics_observe(const char *plugin, enum pool_op op, int status,
 			mo->mo_buckets[i]++;
 	mo->mo_total++;
 	mo->mo_sum += seconds;
+}
+
+/* A call the plugin's rate limit refused (it is also counted as a 429). */
+void
+metrics_rate_limited(const char *plugin, enum pool_op op)
+{
+	struct metrics_plugin	*mp;
+
+	if ((mp = metrics_find(plugin)) != NULL)
+		mp->mp_ops[op].mo_rate_limited++;
+}
+
+static void
+metrics_rate(struct buf *b)
+{
+	size_t	 i;
+	int	 op;
+
+	buf_printf(b, "# HELP nebula_rate_limited_total Calls refused by the "
+	    "plugin's rate limit (429), by plugin and operation.\n"
+	    "# TYPE nebula_rate_limited_total counter\n");
+	for (i = 0; i < metrics_nplugins; i++)
+		for (op = 0; op < POOL_NOPS; op++)
+			buf_printf(b, "nebula_rate_limited_total{plugin=\"%s\","
+			    "op=\"%s\"} %llu\n", metrics_plugins[i].mp_name,
+			    pool_op_names[op],
+			    metrics_plugins[i].mp_ops[op].mo_rate_limited);
 }
 
 static void
@@ -151,6 +180,7 @@ metrics_render(struct buf *b, struct pool **pools, size_t npools,
 	size_t			 k;
 
 	metrics_requests(b);
+	metrics_rate(b);
 	for (k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
 		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", g[k].name,
 		    g[k].help, g[k].name, g[k].type);

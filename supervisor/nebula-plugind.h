@@ -76,6 +76,8 @@ struct plugin_conf {
 	long long		  pc_rl_as;		/* bytes, RLIMIT_UNSET */
 	long long		  pc_rl_nofile;
 	long long		  pc_rl_cpu;		/* seconds */
+	double			  pc_rate[3];		/* per second, by pool_op; 0: none */
+	double			  pc_rate_burst;	/* 0: one second's worth */
 };
 
 struct config {
@@ -108,6 +110,7 @@ int		 config_plugin_equal(const struct plugin_conf *,
 struct plugin_conf *config_plugin_find(struct config *, const char *);
 int		 config_parse_duration(const char *, double *);
 int		 config_parse_size(const char *, long long *);
+int		 config_parse_rate(const char *, double *);
 
 /* auth.c */
 struct auth;
@@ -283,6 +286,17 @@ void		 pool_set_limits(struct pool *, const struct limits_conf *);
 void		 pool_set_conf(struct pool *, struct plugin_conf *);
 void		 pool_inherit(struct pool *, const struct pool *);
 
+/* rate.c: token buckets, the per-plugin, per-op rate limits */
+struct rate_bucket {
+	double	 rb_rate;		/* tokens per second; 0: no limit */
+	double	 rb_burst;		/* most tokens held */
+	double	 rb_tokens;
+	double	 rb_last;		/* when last refilled */
+};
+void	 rate_init(struct rate_bucket *, double, double, double);
+void	 rate_set(struct rate_bucket *, double, double, double);
+int	 rate_take(struct rate_bucket *, double, double *);
+
 /* spawn.c: making a worker process from its plugin's configuration */
 pid_t	 spawn_start(const struct plugin_conf *, int[4], char *, size_t,
 	    char *, size_t);
@@ -343,6 +357,7 @@ double		 worker_backoff_left(const struct worker *);
 
 /* metrics.c */
 void	 metrics_observe(const char *, enum pool_op, int, double);
+void	 metrics_rate_limited(const char *, enum pool_op);
 void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
 void	 metrics_free(void);
 

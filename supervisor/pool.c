@@ -38,6 +38,7 @@ struct pool {
 	int			 p_nqueued;
 	int			 p_in_flight;
 	json_t			*p_task_types;
+	struct rate_bucket	 p_rate[POOL_NOPS];	/* rate: in config */
 	int			 p_is_sync;
 	int			 p_launched;	/* pool_start() called */
 	int			 p_started;	/* first start settled */
@@ -137,6 +138,9 @@ pool_new(struct ev_loop *loop, struct plugin_conf *pc,
 	p->p_conf = pc;
 	p->p_limits = *limits;
 	TAILQ_INIT(&p->p_queue);
+	for (i = 0; i < POOL_NOPS; i++)
+		rate_init(&p->p_rate[i], pc->pc_rate[i], pc->pc_rate_burst,
+		    ev_now(loop));
 	p->p_task_types = pool_conf_task_types(pc);
 	p->p_nworkers = pc->pc_instances;
 	if ((p->p_workers = calloc((size_t)p->p_nworkers,
@@ -290,7 +294,13 @@ pool_inherit(struct pool *p, const struct pool *old)
 void
 pool_set_conf(struct pool *p, struct plugin_conf *pc)
 {
+	int	 i;
+
 	p->p_conf = pc;
+	/* Rates are not part of the equality: they change in place. */
+	for (i = 0; i < POOL_NOPS; i++)
+		rate_set(&p->p_rate[i], pc->pc_rate[i], pc->pc_rate_burst,
+		    ev_now(p->p_loop));
 	pool_update_workers(p);
 }
 
@@ -457,7 +467,7 @@ pool_call(struct pool *p, enum pool_op op, const struct msg_request *req,
 {
 	struct pool_call	*c;
 	struct worker		*w;
-	double			 timeout;
+	double			 timeout, retry;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		struct pool_result res = { 0 };
@@ -485,6 +495,13 @@ pool_call(struct pool *p, enum pool_op op, const struct msg_request *req,
 		    "the plugin is stopping" : "the plugin has no ready "
 		    "instance (starting or restarting); retry later",
 		    pool_retry_after(p));
+		return NULL;
+	}
+	/* The plugin's rate limit for this op, before the queue. */
+	if (rate_take(&p->p_rate[op], ev_now(p->p_loop), &retry) == -1) {
+		metrics_rate_limited(p->p_conf->pc_name, op);
+		pool_call_error(c, 429, "OVERLOADED", "the plugin's rate limit "
+		    "for this operation is exceeded; retry later", retry);
 		return NULL;
 	}
 	if ((w = pool_pick(p)) == NULL) {

@@ -2,7 +2,8 @@
  * Our own REST front (SPEC.md section 2): the /plugins/v1 routes and the
  * probes, as route tables.  Each handler translates the HTTP request into
  * a call of the call layer and its result into our JSON answer: a bare
- * resource_id, a bare resource, {} for a delete.
+ * resource_id, a bare resource (with the worker's poll hint as a field and
+ * a header), {} for a delete.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include <http_parser.h>
 
 #include "nebula-plugind.h"
+
+#define REST_POLL_AFTER_MAX	86400000LL	/* ms: a day */
 
 /* One plugin as the listing shows it; detail adds the last exit. */
 json_t *
@@ -125,17 +128,46 @@ rest_create(struct http_request *req, char **arg, int narg)
 		req->req_router = ca;
 }
 
+/*
+ * The worker's poll hint: "poll_after_ms" beside "resource" in its get
+ * answer, a whole number of milliseconds (at most a day); else -1.
+ */
+static long long
+rest_poll_after(const struct call_result *res)
+{
+	json_t		*v;
+	json_int_t	 ms;
+
+	v = json_object_get(res->cr_response, "poll_after_ms");
+	if (!json_is_integer(v) || (ms = json_integer_value(v)) < 0)
+		return -1;
+	return ms > REST_POLL_AFTER_MAX ? REST_POLL_AFTER_MAX : ms;
+}
+
 static void
 rest_polled(void *arg, const struct call_result *res)
 {
 	struct http_request	*req = arg;
+	json_t			*body;
+	long long		 ms;
+	char			 hdr[64];
 
 	req->req_router = NULL;
 	if (res->cr_status != 200)
 		router_error(req, res, NULL);
-	else if (res->cr_resource != NULL)
-		router_json(req, 200, json_incref(res->cr_resource), NULL);
-	else
+	else if (res->cr_resource != NULL) {
+		if ((ms = rest_poll_after(res)) < 0) {
+			router_json(req, 200, json_incref(res->cr_resource),
+			    NULL);
+			return;
+		}
+		/* The field and a header: either serves the client. */
+		body = json_copy(res->cr_resource);
+		json_object_set_new(body, "poll_after_ms", json_integer(ms));
+		snprintf(hdr, sizeof(hdr), "Nebula-Poll-After-Ms: %lld\r\n",
+		    ms);
+		router_json(req, 200, body, hdr);
+	} else
 		http_respond(req, 200, NULL, "{}", 2);
 }
 

@@ -7,6 +7,8 @@ CLIENT_E2E_TESTS = \
 	tests/e2e/client_check.sh \
 	tests/e2e/client_http.sh \
 	tests/e2e/client_local.sh \
+	tests/e2e/client_poll_hint.sh \
+	tests/e2e/client_rate.sh \
 	tests/e2e/client_retry.sh
 TESTS += $(CLIENT_E2E_TESTS)
 EXTRA_DIST += $(CLIENT_E2E_TESTS) tests/e2e/client_lib.sh

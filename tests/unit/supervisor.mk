@@ -10,3 +10,9 @@ tests_unit_test_worker_LDADD = $(NEBULAD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_pool_SOURCES = tests/unit/test_pool.c
 tests_unit_test_pool_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pool_LDADD = $(NEBULAD_LIBS) $(CMOCKA_LIBS)
+# The token bucket of the rate limits: rate.c alone, time passed in.
+check_PROGRAMS += tests/unit/test_rate
+TESTS += tests/unit/test_rate
+tests_unit_test_rate_SOURCES = tests/unit/test_rate.c supervisor/rate.c
+tests_unit_test_rate_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rate_LDADD = $(CMOCKA_LIBS) -lm

@@ -1,6 +1,8 @@
 /*
  * Unit tests of the client library's pure parts: the backoff (doubling up
- * to its cap, jitter within half of the interval), phases, TYPE[/VERSION]
+ * to its cap, jitter within half of the interval), the poll interval (a
+ * share of the job's age or the worker's hint, within the bounds), phases,
+ * TYPE[/VERSION]
  * parsing, job paths, and how results map onto retries and exit statuses.
  */
 #include <setjmp.h>
@@ -138,6 +140,69 @@ test_sleep_cancelled(void **state)
 	assert_int_equal(npc_poll_sleep(0.001, &flag), 0);
 }
 
+static void
+test_interval_grows_with_age_within_bounds(void **state)
+{
+	struct npc_poll_conf	 pc;
+
+	(void)state;
+	npc_poll_conf_init(&pc);
+	pc.pc_initial = 0.5;
+	pc.pc_max = 30;
+	assert_true(npc_poll_interval(&pc, 0, -1) == 0.5);
+	assert_true(npc_poll_interval(&pc, 10, -1) ==
+	    10 * NPC_POLL_AGE_SHARE);
+	assert_true(npc_poll_interval(&pc, 100000, -1) == 30);
+}
+
+/* A 3 s job is seen done well before 6 s: a share of its age late, at most. */
+static void
+test_short_job_is_seen_soon_after_it_ends(void **state)
+{
+	struct npc_poll_conf	 pc;
+	double			 t = 0;
+
+	(void)state;
+	npc_poll_conf_init(&pc);
+	while (t < 3)
+		t += npc_poll_interval(&pc, t, -1);
+	assert_true(t <= 3 * (1 + NPC_POLL_AGE_SHARE) + 1e-9);
+}
+
+static void
+test_hint_wins_within_bounds(void **state)
+{
+	struct npc_poll_conf	 pc;
+
+	(void)state;
+	npc_poll_conf_init(&pc);
+	pc.pc_initial = 0.5;
+	pc.pc_max = 30;
+	assert_true(npc_poll_interval(&pc, 0, 2000) == 2.0);
+	assert_true(npc_poll_interval(&pc, 1000, 2000) == 2.0);
+	assert_true(npc_poll_interval(&pc, 0, 10) == 0.5);	/* min */
+	assert_true(npc_poll_interval(&pc, 0, 3600000) == 30);	/* max */
+	assert_true(npc_poll_interval(&pc, 0, 0) == 0.5);
+}
+
+static void
+test_hint_read_from_resource(void **state)
+{
+	json_t	*r;
+
+	(void)state;
+	r = json_pack("{s:s, s:i}", "phase", "RUNNING", "poll_after_ms", 1500);
+	assert_int_equal(npc_poll_hint(r), 1500);
+	json_object_set_new(r, "poll_after_ms", json_integer(-5));
+	assert_int_equal(npc_poll_hint(r), -1);
+	json_object_set_new(r, "poll_after_ms", json_string("5"));
+	assert_int_equal(npc_poll_hint(r), -1);
+	json_object_del(r, "poll_after_ms");
+	assert_int_equal(npc_poll_hint(r), -1);
+	assert_int_equal(npc_poll_hint(NULL), -1);
+	json_decref(r);
+}
+
 int
 main(void)
 {
@@ -149,6 +214,10 @@ main(void)
 		cmocka_unit_test(test_job_path_escapes),
 		cmocka_unit_test(test_result_exit_and_retry),
 		cmocka_unit_test(test_sleep_cancelled),
+		cmocka_unit_test(test_interval_grows_with_age_within_bounds),
+		cmocka_unit_test(test_short_job_is_seen_soon_after_it_ends),
+		cmocka_unit_test(test_hint_wins_within_bounds),
+		cmocka_unit_test(test_hint_read_from_resource),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

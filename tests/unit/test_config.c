@@ -677,6 +677,51 @@ test_relative_command_from_file_directory(void **state)
 	rmdir(dir);
 }
 
+/* rate: per op, in calls per second; burst a whole number; bad ones refused. */
+static void
+test_rate_key(void **state)
+{
+	static const char *const bad[] = {
+		"{get: 0/s}", "{get: -1/s}", "{get: 5/d}", "{get: fast}",
+		"{get: 5/s/s}", "{burst: 0}", "{burst: 1.5}", "{poll: 1/s}",
+		"[1]",
+	};
+	struct config	*cf;
+	struct plugin_conf *pc;
+	char		 yaml[256], err[512];
+	double		 r;
+	size_t		 i;
+
+	(void)state;
+	cf = parse_ok("plugins:\n  - name: bq\n    command: [w]\n"
+	    "    rate: {get: 20/s, create: 30/m, delete: 7200/h, burst: 10}\n");
+	pc = &cf->cf_plugins[0];
+	assert_true(pc->pc_rate[POOL_OP_GET] == 20);
+	assert_true(pc->pc_rate[POOL_OP_CREATE] == 0.5);
+	assert_true(pc->pc_rate[POOL_OP_DELETE] == 2);
+	assert_true(pc->pc_rate_burst == 10);
+	config_free(cf);
+	cf = parse_ok("plugins:\n  - name: bq\n    command: [w]\n");
+	assert_true(cf->cf_plugins[0].pc_rate[POOL_OP_GET] == 0);
+	assert_true(cf->cf_plugins[0].pc_rate_burst == 0);
+	config_free(cf);
+	assert_int_equal(config_parse_rate("2.5", &r), 0);
+	assert_true(r == 2.5);
+	assert_int_equal(config_parse_rate("60/min", &r), 0);
+	assert_true(r == 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "plugins:\n  - name: bq\n"
+		    "    command: [w]\n    rate: %s\n", bad[i]);
+		err[0] = '\0';
+		if ((cf = parse(yaml, err, sizeof(err))) != NULL) {
+			config_free(cf);
+			fail_msg("accepted rate: %s", bad[i]);
+		}
+		if (strstr(err, "conf.yaml:4: plugins[0].rate") == NULL)
+			fail_msg("rate %s: got \"%s\"", bad[i], err);
+	}
+}
+
 int
 main(void)
 {
@@ -693,6 +738,7 @@ main(void)
 		cmocka_unit_test(test_free_frees_plugins_dropped_by_the_caller),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_relative_command_from_file_directory),
+		cmocka_unit_test(test_rate_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,12 +30,18 @@ class PluginError(Exception):
 
 
 def resource(phase, message="", outputs=None, log_links=None,
-             custom_info=None, error=None):
+             custom_info=None, error=None, poll_after_ms=None):
     """A get answer's resource.  outputs belong to SUCCEEDED and may be
     plain JSON or a LiteralMap; error (a PluginError or a dict with code and
-    kind) says why a FAILED job failed and whether retrying it can help."""
+    kind) says why a FAILED job failed and whether retrying it can help.
+    poll_after_ms is a poll hint: the job is worth polling again in that
+    many milliseconds (it travels beside the resource, not inside it)."""
     if phase not in PHASES:
         raise ValueError("unknown phase %r" % (phase,))
+    if poll_after_ms is not None and (
+            isinstance(poll_after_ms, bool) or
+            not isinstance(poll_after_ms, int) or poll_after_ms < 0):
+        raise ValueError("poll_after_ms must be a whole number >= 0")
     r = {"phase": phase, "message": message}
     if outputs is not None:
         r["outputs"] = outputs
@@ -46,4 +52,6 @@ def resource(phase, message="", outputs=None, log_links=None,
     if error is not None:
         r["error"] = error.to_json() if isinstance(error, PluginError) \
             else dict(error)
+    if poll_after_ms is not None:
+        r["poll_after_ms"] = poll_after_ms
     return r

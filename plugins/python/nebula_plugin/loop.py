@@ -127,7 +127,15 @@ async def answer(reg, req):
             return {"id": rid, "resource_meta": got}
         got = await _call(fn, req.get("resource_meta"), **kw)
         if op == "get":
-            return {"id": rid, "resource": _typed(plugin, got)}
+            hint = None
+            if isinstance(got, dict) and "poll_after_ms" in got:
+                got = dict(got)
+                hint = got.pop("poll_after_ms")
+            ans = {"id": rid, "resource": _typed(plugin, got)}
+            if isinstance(hint, int) and not isinstance(hint, bool) \
+                    and hint >= 0:
+                ans["poll_after_ms"] = hint  # beside the resource
+            return ans
         if op == "delete":
             return {"id": rid}
         if op == "logs":

@@ -292,3 +292,29 @@ def test_serves_any_stream_in_process():
     answers = {m["id"]: m for m in lines[1:]}
     assert answers[1] == {"id": 1, "resource_meta": {"inputs": {"a": 1}}}
     assert answers[2]["resource"]["outputs"] == {"a": 1}
+
+
+def test_poll_hint_travels_beside_the_resource(worker):
+    w = worker(program("""
+        class P(nebula_plugin.Plugin):
+            task_type = "p"
+            async def create(self, task_template, **kw):
+                return {}
+            async def get(self, resource_meta, **kw):
+                return nebula_plugin.resource("RUNNING", poll_after_ms=2500)
+
+        nebula_plugin.serve(P())
+    """))
+    w.read()
+    w.send({"id": 1, "op": "get", "resource_meta": {}})
+    assert w.read() == {"id": 1, "poll_after_ms": 2500, "resource": {
+        "phase": "RUNNING", "message": ""}}
+
+
+def test_poll_hint_must_be_a_whole_number():
+    for bad in (-1, 1.5, "10", True):
+        try:
+            nebula_plugin.resource("RUNNING", poll_after_ms=bad)
+        except ValueError:
+            continue
+        raise AssertionError("accepted poll_after_ms=%r" % (bad,))
