@@ -76,6 +76,8 @@ struct plugin_conf {
 	long long		  pc_rl_as;		/* bytes, RLIMIT_UNSET */
 	long long		  pc_rl_nofile;
 	long long		  pc_rl_cpu;		/* seconds */
+	long long		  pc_log_lines;		/* stderr a second, 100 */
+	long long		  pc_log_bytes;		/* 65536; 0: no limit */
 };
 
 struct config {
@@ -338,6 +340,7 @@ double		 worker_backoff_left(const struct worker *);
 /* metrics.c */
 void	 metrics_observe(const char *, enum pool_op, int, double);
 void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
+void	 metrics_log_suppressed(const char *, unsigned long long);
 void	 metrics_free(void);
 
 /* front.c: front_processes > 1 */
