@@ -13,6 +13,14 @@
 
 #include "nebula-protocol.h"
 
+/*
+ * A decoded line's guard for our own recursive walks.  Answers carry what
+ * they were given (inputs in a resource_meta, outputs in a resource) a few
+ * levels deeper than the body that brought it, so this is looser than the
+ * input limits below, which requests are held to.
+ */
+#define MSG_ANSWER_MAX_DEPTH	(2 * MSG_MAX_DEPTH)
+
 static int
 msg_depth_ok(json_t *v, int depth)
 {
@@ -20,7 +28,7 @@ msg_depth_ok(json_t *v, int depth)
 	const char	*k;
 	json_t		*e;
 
-	if (depth > MSG_MAX_DEPTH)
+	if (depth > MSG_ANSWER_MAX_DEPTH)
 		return 0;
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, e)
