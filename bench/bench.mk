@@ -20,3 +20,11 @@ bench: supervisor/nebula-plugind plugins/echo/nebula-echo \
 	plugins/sleep/nebula-sleep bench/idleconns bench/slowworker
 	BENCH_BUILDDIR="$(abs_top_builddir)" \
 	    bash $(top_srcdir)/bench/run.sh
+
+# `make soak`: mixed load with random worker kills, stops and reload storms
+# for SOAK_MINUTES (default 2); never part of `make check`.
+EXTRA_DIST += bench/soak.py
+.PHONY: soak
+soak: supervisor/nebula-plugind plugins/echo/nebula-echo \
+	plugins/sleep/nebula-sleep
+	BUILDDIR="$(abs_top_builddir)" python3 $(top_srcdir)/bench/soak.py

@@ -6,13 +6,20 @@
  * error codes onto HTTP statuses.  The request line has its own codec in
  * request.c.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nebula-protocol.h"
 
-#define MSG_MAX_DEPTH	64
+/*
+ * A decoded line's guard for our own recursive walks.  Answers carry what
+ * they were given (inputs in a resource_meta, outputs in a resource) a few
+ * levels deeper than the body that brought it, so this is looser than the
+ * input limits below, which requests are held to.
+ */
+#define MSG_ANSWER_MAX_DEPTH	(2 * MSG_MAX_DEPTH)
 
 static int
 msg_depth_ok(json_t *v, int depth)
@@ -21,7 +28,7 @@ msg_depth_ok(json_t *v, int depth)
 	const char	*k;
 	json_t		*e;
 
-	if (depth > MSG_MAX_DEPTH)
+	if (depth > MSG_ANSWER_MAX_DEPTH)
 		return 0;
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, e)
@@ -33,6 +40,162 @@ msg_depth_ok(json_t *v, int depth)
 				return 0;
 	}
 	return 1;
+}
+
+/*
+ * The input limits (nebula-plugin-protocol(7), INPUT LIMITS): one set for
+ * the daemon, which checks every create body before forwarding it, and for
+ * the workers, which then never meet a line the daemon let through but they
+ * cannot read.  Duplicate member names, invalid UTF-8 and integers outside
+ * 64 bits are refused by the parse itself (JSON_REJECT_DUPLICATES).
+ */
+static int
+msg_limits_walk(json_t *v, int depth, char *err, size_t errlen)
+{
+	size_t		 i;
+	const char	*k;
+	json_t		*e;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+	case JSON_ARRAY:
+		if (depth > MSG_MAX_DEPTH) {
+			snprintf(err, errlen, "nested deeper than %d levels "
+			    "(input limit max_depth)", MSG_MAX_DEPTH);
+			return -1;
+		}
+		if (json_is_array(v)) {
+			json_array_foreach(v, i, e)
+				if (msg_limits_walk(e, depth + 1, err,
+				    errlen) == -1)
+					return -1;
+			return 0;
+		}
+		json_object_foreach(v, k, e) {
+			if (strlen(k) > MSG_MAX_STRING) {
+				snprintf(err, errlen, "a member name over %d "
+				    "bytes (input limit max_string_bytes)",
+				    MSG_MAX_STRING);
+				return -1;
+			}
+			if (msg_limits_walk(e, depth + 1, err, errlen) == -1)
+				return -1;
+		}
+		return 0;
+	case JSON_STRING:
+		if (json_string_length(v) > MSG_MAX_STRING) {
+			snprintf(err, errlen, "a string over %d bytes (input "
+			    "limit max_string_bytes)", MSG_MAX_STRING);
+			return -1;
+		}
+		return 0;
+	case JSON_REAL:
+		if (!isfinite(json_real_value(v))) {
+			snprintf(err, errlen, "a number that is not a finite "
+			    "double (input limit max_number)");
+			return -1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Checks a decoded message against the input limits: nesting depth (the
+ * outermost object or array counts 1), string and member name sizes,
+ * numbers.  -1 with the limit named in err.
+ */
+int
+msg_limits_check(json_t *v, char *err, size_t errlen)
+{
+	if (v == NULL) {
+		snprintf(err, errlen, "no JSON value");
+		return -1;
+	}
+	return msg_limits_walk(v, 1, err, errlen);
+}
+
+static size_t
+msg_skip_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+	    s[i] == '\n'))
+		i++;
+	return i;
+}
+
+/*
+ * The top-level "id" of a line that does not decode, read from its text so
+ * that a worker can answer it with an error instead of dropping it.  -1
+ * unless the line is an object with exactly one top-level member "id"
+ * whose value is an integer from 0 to 2^63 - 1.
+ */
+int
+msg_line_id(const char *s, size_t len, uint64_t *idp)
+{
+	size_t		 i = 0, start;
+	uint64_t	 id = 0, v;
+	int		 depth = 0, want_key = 0, found = 0;
+
+	i = msg_skip_ws(s, len, i);
+	if (i == len || s[i] != '{')
+		return -1;
+	for (; i < len; i++) {
+		switch (s[i]) {
+		case '{':
+		case '[':
+			if (++depth == 1)
+				want_key = 1;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		case ',':
+			if (depth == 1)
+				want_key = 1;
+			break;
+		case '"':
+			start = ++i;
+			while (i < len && s[i] != '"')
+				i += s[i] == '\\' ? 2 : 1;
+			if (i >= len)
+				return -1;
+			if (depth != 1 || !want_key)
+				break;
+			want_key = 0;
+			if (i - start != 2 || memcmp(s + start, "id", 2) != 0)
+				break;
+			i = msg_skip_ws(s, len, i + 1);
+			if (i == len || s[i] != ':')
+				return -1;
+			i = msg_skip_ws(s, len, i + 1);
+			if (i == len || s[i] < '0' || s[i] > '9' ||
+			    (s[i] == '0' && i + 1 < len && s[i + 1] >= '0' &&
+			    s[i + 1] <= '9'))
+				return -1;
+			for (v = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+				if (v > ((uint64_t)INT64_MAX - (s[i] - '0')) / 10)
+					return -1;
+				v = v * 10 + (uint64_t)(s[i] - '0');
+			}
+			if (i < len && s[i] != ',' && s[i] != '}' &&
+			    msg_skip_ws(s, len, i) == i)
+				return -1;
+			if (found++)
+				return -1;	/* two ids: which one? */
+			id = v;
+			i--;
+			break;
+		}
+		if (depth == 0)
+			break;
+	}
+	if (!found)
+		return -1;
+	*idp = id;
+	return 0;
 }
 
 /*

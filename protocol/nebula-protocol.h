@@ -51,6 +51,10 @@ json_t	*literal_map_to_plain(json_t *);	/* NULL if not a LiteralMap */
 int	 literal_map_is(json_t *);
 
 /* msg.c: JSON messages on the pipe. */
+#define MSG_MAX_DEPTH		64	/* input limits: objects and arrays */
+#define MSG_MAX_STRING		1048576	/* bytes of a string or name */
+int	 msg_limits_check(json_t *, char *, size_t);
+int	 msg_line_id(const char *, size_t, uint64_t *);
 #define MSG_HELLO_FIRST_LINE	"{\"hello\": {\"protocol\": 1, ...}}"
 struct msg_hello {
 	int	 hello_protocol;

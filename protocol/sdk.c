@@ -419,6 +419,22 @@ fail:
 	return rv;
 }
 
+/* Answers a request line it cannot read (but whose id it found). */
+static void
+nw_unreadable(uint64_t id, const char *why)
+{
+	json_t	*resp;
+
+	nw_log("request %llu cannot be read: %s", (unsigned long long)id, why);
+	resp = json_pack("{s:I, s:{s:s, s:s+}}", "id", (json_int_t)id,
+	    "error", "code", "INVALID_ARGUMENT", "message",
+	    "the worker cannot read the request: ", why);
+	if (resp == NULL || msg_encode(&nw.st_outbuf, resp) == -1)
+		nw_log("cannot encode the answer to request %llu",
+		    (unsigned long long)id);
+	json_decref(resp);
+}
+
 static void
 nw_dispatch(const struct nw_plugin *p, const char *line, size_t len)
 {
@@ -430,13 +446,20 @@ nw_dispatch(const struct nw_plugin *p, const char *line, size_t len)
 
 	if (len == 0)
 		return;		/* a blank line is no request */
-	if ((req = msg_decode(line, len, err, sizeof(err))) == NULL) {
-		nw_log("ignoring a request line: %s", err);
-		return;
-	}
-	if (msg_id(req, &id) == -1) {
+	req = msg_decode(line, len, err, sizeof(err));
+	if (req != NULL && msg_id(req, &id) == -1) {
 		nw_log("ignoring a request without a valid id");
 		json_decref(req);
+		return;
+	}
+	if (req == NULL || msg_limits_check(req, err, sizeof(err)) == -1) {
+		/* Unreadable, or over the input limits: answer, never drop. */
+		json_decref(req);
+		if (req == NULL && msg_line_id(line, len, &id) == -1) {
+			nw_log("ignoring a request line: %s", err);
+			return;
+		}
+		nw_unreadable(id, err);
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {

@@ -109,6 +109,10 @@ agent_create(struct http_request *req, char **arg, int narg)
 	}
 	body = flyte_create_body(m, NULL, &type, &version, err, sizeof(err));
 	protobuf_c_message_free_unpacked(m, NULL);
+	if (body != NULL && msg_limits_check(body, err, sizeof(err)) == -1) {
+		json_decref(body);
+		body = NULL;
+	}
 	if (body == NULL) {
 		agent_fail(req, 400, "BAD_REQUEST", err);
 		return;

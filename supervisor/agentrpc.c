@@ -102,7 +102,9 @@ rpc_create_from(struct grpc_call *g, const ProtobufCMessage *m,
 	int32_t		 version;
 
 	if ((body = flyte_create_body(m, inputs, &type, &version, err,
-	    sizeof(err))) == NULL) {
+	    sizeof(err))) == NULL ||
+	    msg_limits_check(body, err, sizeof(err)) == -1) {
+		json_decref(body);
 		grpc_finish(g, GRPC_INVALID_ARGUMENT, err);
 		return;
 	}

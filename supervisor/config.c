@@ -49,8 +49,8 @@ static const char *const conf_limits_keys[] = {
 };
 static const char *const conf_plugin_keys[] = {
 	"command", "concurrency", "env", "group", "image", "instances",
-	"name", "queue", "rate", "restart", "rlimits", "secrets", "task_types",
-	"timeouts", "tokens_file", "user", "workdir", NULL
+	"log_rate", "name", "queue", "rate", "restart", "rlimits", "secrets",
+	"task_types", "timeouts", "tokens_file", "user", "workdir", NULL
 };
 static const char *const conf_tt_keys[] = { "type", "versions", NULL };
 static const char *const conf_timeout_keys[] = {
@@ -62,6 +62,7 @@ static const char *const conf_rlimit_keys[] = { "as", "cpu", "nofile", NULL };
 static const char *const conf_rate_keys[] = {
 	"burst", "create", "delete", "get", NULL
 };
+static const char *const conf_log_rate_keys[] = { "bytes", "lines", NULL };
 
 static void	 conf_path(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -845,6 +846,29 @@ conf_rate(struct conf_parse *cp, struct plugin_conf *pc, yaml_node_t *n,
 	return 0;
 }
 
+/* log_rate: {lines, bytes} of worker stderr a second; 0 is no limit. */
+static int
+conf_log_rate(struct conf_parse *cp, struct plugin_conf *pc, yaml_node_t *n,
+    const char *path)
+{
+	yaml_node_t	*v;
+	char		 p[CONF_PATH_MAX];
+
+	if (conf_map(cp, n, path, conf_log_rate_keys) == -1)
+		return -1;
+	if ((v = conf_get(cp, n, "lines")) != NULL) {
+		conf_path(p, sizeof(p), "%s.lines", path);
+		if (conf_int(cp, v, p, 0, 1000000, &pc->pc_log_lines) == -1)
+			return -1;
+	}
+	if ((v = conf_get(cp, n, "bytes")) != NULL) {
+		conf_path(p, sizeof(p), "%s.bytes", path);
+		if (conf_size(cp, v, p, 0, &pc->pc_log_bytes) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static void
 conf_plugin_defaults(struct plugin_conf *pc)
 {
@@ -862,6 +886,8 @@ conf_plugin_defaults(struct plugin_conf *pc)
 	pc->pc_rl_as = RLIMIT_UNSET;
 	pc->pc_rl_nofile = RLIMIT_UNSET;
 	pc->pc_rl_cpu = RLIMIT_UNSET;
+	pc->pc_log_lines = 100;
+	pc->pc_log_bytes = 65536;
 }
 
 /* An optional non-empty string key of a plugin. */
@@ -951,6 +977,10 @@ conf_plugin(struct conf_parse *cp, struct config *cf, struct plugin_conf *pc,
 	conf_path(p, sizeof(p), "%s.rlimits", path);
 	if ((v = conf_get(cp, n, "rlimits")) != NULL &&
 	    conf_rlimits(cp, pc, v, p) == -1)
+		return -1;
+	conf_path(p, sizeof(p), "%s.log_rate", path);
+	if ((v = conf_get(cp, n, "log_rate")) != NULL &&
+	    conf_log_rate(cp, pc, v, p) == -1)
 		return -1;
 	if (conf_opt_string(cp, n, "tokens_file", path,
 	    &pc->pc_tokens_file) == -1 ||
@@ -1338,7 +1368,10 @@ conf_env_equal(const struct env_conf *a, size_t na, const struct env_conf *b,
 	return 1;
 }
 
-/* 1 when both would run identically (pc_line, a mere position, aside). */
+/*
+ * 1 when both would run identically (pc_line, a mere position, aside; and
+ * log_rate, which running workers read from the new configuration).
+ */
 int
 config_plugin_equal(const struct plugin_conf *a, const struct plugin_conf *b)
 {

@@ -31,6 +31,7 @@
 #define HTTP_MAX_HEADERS	100
 #define HTTP_MAX_OUTPUT		(256 * 1024)	/* output before reads pause */
 #define HTTP_READ_SIZE		16384
+#define HTTP_LINGER_ROUNDS	4	/* drain reads per wakeup */
 #define HTTP_REQ_CACHE		64	/* spare requests kept for reuse */
 #define HTTP_KEEP_BUF		16384	/* larger buffers are not kept */
 #define HTTP_HEAD_SLACK		16	/* request line beyond the target */
@@ -1219,12 +1220,18 @@ static void
 http_conn_read(struct http_conn *c)
 {
 	ssize_t	 n;
+	int	 rounds = 0;
 
+	/*
+	 * One read per wakeup (TLS: and the rest of a record it decrypted),
+	 * so that a client sending without pause cannot hold the loop.
+	 */
 	if (c->hc_linger) {
 		/* Drain what the client still sends; close at its EOF. */
 		while ((n = recv(c->hc_fd, http.rbuf, sizeof(http.rbuf), 0)) >
 		    0)
-			;
+			if (++rounds == HTTP_LINGER_ROUNDS)
+				return;		/* more at the next wakeup */
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR))
 			http_conn_close(c);

@@ -32,6 +32,7 @@ struct metrics_op {
 struct metrics_plugin {
 	char			*mp_name;
 	struct metrics_op	 mp_ops[POOL_NOPS];
+	unsigned long long	 mp_log_suppressed;	/* stderr lines */
 };
 
 static struct metrics_plugin	*metrics_plugins;
@@ -115,6 +116,30 @@ metrics_rate(struct buf *b)
 			    metrics_plugins[i].mp_ops[op].mo_rate_limited);
 }
 
+/* Worker stderr lines dropped over the plugin's log_rate. */
+void
+metrics_log_suppressed(const char *plugin, unsigned long long lines)
+{
+	struct metrics_plugin	*mp;
+
+	if ((mp = metrics_find(plugin)) != NULL)
+		mp->mp_log_suppressed += lines;
+}
+
+static void
+metrics_log(struct buf *b)
+{
+	size_t	 i;
+
+	buf_printf(b, "# HELP nebula_worker_log_suppressed_lines_total Worker "
+	    "stderr lines not logged, over the plugin's log_rate.\n"
+	    "# TYPE nebula_worker_log_suppressed_lines_total counter\n");
+	for (i = 0; i < metrics_nplugins; i++)
+		buf_printf(b, "nebula_worker_log_suppressed_lines_total"
+		    "{plugin=\"%s\"} %llu\n", metrics_plugins[i].mp_name,
+		    metrics_plugins[i].mp_log_suppressed);
+}
+
 static void
 metrics_requests(struct buf *b)
 {
@@ -181,6 +206,7 @@ metrics_render(struct buf *b, struct pool **pools, size_t npools,
 
 	metrics_requests(b);
 	metrics_rate(b);
+	metrics_log(b);
 	for (k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
 		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", g[k].name,
 		    g[k].help, g[k].name, g[k].type);

@@ -78,6 +78,8 @@ struct plugin_conf {
 	long long		  pc_rl_cpu;		/* seconds */
 	double			  pc_rate[3];		/* per second, by pool_op; 0: none */
 	double			  pc_rate_burst;	/* 0: one second's worth */
+	long long		  pc_log_lines;		/* stderr a second, 100 */
+	long long		  pc_log_bytes;		/* 65536; 0: no limit */
 };
 
 struct config {
@@ -359,6 +361,7 @@ double		 worker_backoff_left(const struct worker *);
 void	 metrics_observe(const char *, enum pool_op, int, double);
 void	 metrics_rate_limited(const char *, enum pool_op);
 void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
+void	 metrics_log_suppressed(const char *, unsigned long long);
 void	 metrics_free(void);
 
 /* front.c: front_processes > 1 */

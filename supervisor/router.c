@@ -133,6 +133,11 @@ router_body(struct http_request *req, const char *what, char *err,
 		    "object", what);
 		return NULL;
 	}
+	/* Nothing a conforming worker cannot read is forwarded. */
+	if (msg_limits_check(body, err, errlen) == -1) {
+		json_decref(body);
+		return NULL;
+	}
 	return body;
 }
 

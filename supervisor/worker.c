@@ -20,6 +20,7 @@
 #include "nebula-plugind.h"
 
 #define WORKER_STDERR_MAX	8192
+#define WORKER_ERR_ROUNDS	4	/* stderr reads per wakeup */
 #define WORKER_KILL_GRACE	1.0	/* SIGTERM to SIGKILL when stopping */
 #define WORKER_QUOTE_MAX	200	/* bytes of a bad line in the log */
 
@@ -48,6 +49,12 @@ struct worker {
 	ev_timer		 w_timer;
 	struct line_reader	*w_lr;
 	struct line_reader	*w_lr_err;
+	ev_timer		 w_log_timer;	/* end of a suppressing window */
+	ev_tstamp		 w_log_start;	/* this log_rate window */
+	unsigned long long	 w_log_lines;	/* logged in it */
+	unsigned long long	 w_log_bytes;
+	unsigned long long	 w_sup_lines;	/* suppressed in it */
+	unsigned long long	 w_sup_bytes;
 	struct buf		 w_obuf;
 	int			 w_dirty;	/* in worker_dirty[] */
 	int			 w_stopping;	/* no restart after exit */
@@ -73,6 +80,7 @@ static int		  worker_flush_on;
 static void	worker_fail(struct worker *, const char *);
 static void	worker_read_out(struct worker *);
 static void	worker_read_err(struct worker *);
+static void	worker_log_roll(struct worker *);
 static void	worker_kill(struct worker *, int);
 
 static const char *const worker_state_names[] = {
@@ -214,21 +222,83 @@ worker_close_pipes(struct worker *w)
 	if (w->w_err != -1)
 		worker_read_err(w);
 	worker_close_fd(w, &w->w_err, &w->w_err_io);
+	worker_log_roll(w);
 }
 
-/* Logs what the worker wrote on stderr, a line at a time, tagged. */
+/*
+ * Ends a log_rate window: one line saying what was suppressed in it, and
+ * the same in the metrics; the next window starts now.
+ */
+static void
+worker_log_roll(struct worker *w)
+{
+	ev_timer_stop(w->w_loop, &w->w_log_timer);
+	if (w->w_sup_lines > 0) {
+		log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
+		    "stderr: suppressed %llu lines (%llu bytes) over log_rate",
+		    w->w_sup_lines, w->w_sup_bytes);
+		metrics_log_suppressed(w->w_lim.wl_name, w->w_sup_lines);
+	}
+	w->w_log_start = ev_now(w->w_loop);
+	w->w_log_lines = w->w_log_bytes = 0;
+	w->w_sup_lines = w->w_sup_bytes = 0;
+}
+
+static void
+worker_log_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	worker_log_roll(t->data);
+}
+
+/*
+ * Logs one stderr line unless the instance is over its plugin's log_rate
+ * (lines and bytes per second, 0: no limit) in this one-second window.
+ */
+static void
+worker_log_line(struct worker *w, const char *line, size_t len)
+{
+	const struct plugin_conf	*pc = w->w_conf;
+	ev_tstamp			 now = ev_now(w->w_loop);
+
+	if (now - w->w_log_start >= 1.0)
+		worker_log_roll(w);
+	if (pc != NULL && ((pc->pc_log_lines > 0 &&
+	    w->w_log_lines >= (unsigned long long)pc->pc_log_lines) ||
+	    (pc->pc_log_bytes > 0 && w->w_log_bytes + len >
+	    (unsigned long long)pc->pc_log_bytes))) {
+		if (w->w_sup_lines++ == 0) {
+			ev_timer_set(&w->w_log_timer,
+			    w->w_log_start + 1.0 - now, 0.);
+			ev_timer_start(w->w_loop, &w->w_log_timer);
+		}
+		w->w_sup_bytes += len;
+		return;
+	}
+	w->w_log_lines++;
+	w->w_log_bytes += len;
+	log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, w->w_pid, NULL,
+	    "stderr: %.*s", (int)len, line);
+}
+
+/*
+ * Logs what the worker wrote on stderr, a line at a time, tagged.  Reads a
+ * bounded amount per wakeup (the loop comes back while more is waiting),
+ * so that a worker flooding its stderr cannot stall the others.
+ */
 static void
 worker_read_err(struct worker *w)
 {
 	char	*line;
 	size_t	 len;
 	ssize_t	 n;
+	int	 rounds;
 
-	for (;;) {
+	for (rounds = 0; rounds < WORKER_ERR_ROUNDS; rounds++) {
 		n = line_reader_fill(w->w_lr_err, w->w_err);
 		while ((line = line_reader_next(w->w_lr_err, &len)) != NULL)
-			log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, w->w_pid, NULL,
-			    "stderr: %.*s", (int)len, line);
+			worker_log_line(w, line, len);
 		if (n > 0)
 			continue;
 		if (n == 0 || (n == -1 && errno != EAGAIN &&
@@ -237,8 +307,8 @@ worker_read_err(struct worker *w)
 			if (line_reader_feed(w->w_lr_err, "\n", 1) == 0 &&
 			    (line = line_reader_next(w->w_lr_err, &len)) !=
 			    NULL && len > 0)
-				log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, w->w_pid,
-				    NULL, "stderr: %.*s", (int)len, line);
+				worker_log_line(w, line, len);
+			worker_log_roll(w);
 			worker_close_fd(w, &w->w_err, &w->w_err_io);
 		}
 		break;
@@ -602,6 +672,8 @@ worker_new(struct ev_loop *loop, int index, const struct worker_events *ev,
 	w->w_in = w->w_out = w->w_err = w->w_exec = -1;
 	ev_init(&w->w_timer, worker_timer_cb);
 	w->w_timer.data = w;
+	ev_init(&w->w_log_timer, worker_log_timer_cb);
+	w->w_log_timer.data = w;
 	return w;
 }
 
@@ -626,6 +698,7 @@ worker_free(struct worker *w)
 	if (w == NULL)
 		return;
 	ev_timer_stop(w->w_loop, &w->w_timer);
+	ev_timer_stop(w->w_loop, &w->w_log_timer);
 	if (w->w_pid > 0) {
 		ev_child_stop(w->w_loop, &w->w_child);
 		worker_kill(w, SIGKILL);

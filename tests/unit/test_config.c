@@ -78,6 +78,28 @@ test_default_config_is_the_shipped_file(void **state)
 }
 
 static void
+test_log_rate(void **state)
+{
+	struct config	*cf;
+
+	(void)state;
+	cf = parse_ok("plugins: [{name: a, command: [w]}]\n");
+	assert_int_equal(cf->cf_plugins[0].pc_log_lines, 100);
+	assert_int_equal(cf->cf_plugins[0].pc_log_bytes, 65536);
+	config_free(cf);
+	cf = parse_ok("plugins: [{name: a, command: [w], "
+	    "log_rate: {lines: 5, bytes: 1K}}]\n");
+	assert_int_equal(cf->cf_plugins[0].pc_log_lines, 5);
+	assert_int_equal(cf->cf_plugins[0].pc_log_bytes, 1024);
+	config_free(cf);
+	cf = parse_ok("plugins: [{name: a, command: [w], "
+	    "log_rate: {lines: 0, bytes: 0}}]\n");
+	assert_int_equal(cf->cf_plugins[0].pc_log_lines, 0);
+	assert_int_equal(cf->cf_plugins[0].pc_log_bytes, 0);
+	config_free(cf);
+}
+
+static void
 test_every_default(void **state)
 {
 	struct config		*cf;
@@ -441,6 +463,11 @@ static const struct bad_case {
 	{ P "    rlimits: {as: lots}\n", 4, "rlimits.as: must be a size" },
 	{ P "    rlimits: {nofile: -1}\n", 4, "rlimits.nofile: must be an" },
 	{ P "    rlimits: {cpu: forever}\n", 4, "rlimits.cpu: must be a dur" },
+	{ P "    log_rate: {lines: -1}\n", 4,
+	    "plugins[0].log_rate.lines: must be an integer from 0" },
+	{ P "    log_rate: {bytes: lots}\n", 4, "log_rate.bytes: must be a size" },
+	{ P "    log_rate: {per: 1s}\n", 4,
+	    "plugins[0].log_rate: unknown key 'per'" },
 	{ P "    user: \"\"\n", 4, "plugins[0].user: must not be empty" },
 	{ P "    workdir: [a]\n", 4, "plugins[0].workdir: must be a string" },
 	{ P "---\n" P, 4, "only one YAML document is allowed" },
@@ -728,6 +755,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_config_is_the_shipped_file),
 		cmocka_unit_test(test_every_default),
+		cmocka_unit_test(test_log_rate),
 		cmocka_unit_test(test_every_option_is_read),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_sizes),

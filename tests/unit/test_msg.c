@@ -755,6 +755,169 @@ test_msg_serves(void **state)
 	json_decref(tt);
 }
 
+/* A JSON text of depth n: n nested arrays around a 1. */
+static char *
+nested_arrays(int n)
+{
+	char	*s;
+	int	 i;
+
+	s = malloc((size_t)n * 2 + 2);
+	assert_non_null(s);
+	for (i = 0; i < n; i++)
+		s[i] = '[';
+	s[n] = '1';
+	for (i = 0; i < n; i++)
+		s[n + 1 + i] = ']';
+	s[2 * n + 1] = '\0';
+	return s;
+}
+
+static int
+limits_ok(const char *text, char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*v;
+	int		 rv;
+
+	v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	assert_non_null(v);
+	rv = msg_limits_check(v, err, errlen);
+	json_decref(v);
+	return rv;
+}
+
+static void
+test_msg_limits_depth_64_passes_65_refused(void **state)
+{
+	char	 err[256] = "", *s;
+
+	(void)state;
+	s = nested_arrays(MSG_MAX_DEPTH);
+	assert_int_equal(limits_ok(s, err, sizeof(err)), 0);
+	free(s);
+	s = nested_arrays(MSG_MAX_DEPTH + 1);
+	assert_int_equal(limits_ok(s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "max_depth"));
+	free(s);
+	/* The outermost object counts: {"a": [[...]]} with 64 arrays is 65. */
+	s = nested_arrays(MSG_MAX_DEPTH);
+	{
+		char	*o;
+
+		o = malloc(strlen(s) + 16);
+		assert_non_null(o);
+		sprintf(o, "{\"a\": %s}", s);
+		assert_int_equal(limits_ok(o, err, sizeof(err)), -1);
+		free(o);
+	}
+	free(s);
+}
+
+static void
+test_msg_limits_string_size(void **state)
+{
+	char	 err[256] = "";
+	char	*big;
+	json_t	*v;
+
+	(void)state;
+	big = malloc(MSG_MAX_STRING + 2);
+	assert_non_null(big);
+	memset(big, 'x', MSG_MAX_STRING + 1);
+	big[MSG_MAX_STRING + 1] = '\0';
+	v = json_pack("{s:s}", "a", big);
+	assert_int_equal(msg_limits_check(v, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "max_string_bytes"));
+	json_decref(v);
+	/* the same as a member name */
+	v = json_object();
+	json_object_set_new(v, big, json_true());
+	assert_int_equal(msg_limits_check(v, err, sizeof(err)), -1);
+	json_decref(v);
+	big[MSG_MAX_STRING] = '\0';
+	v = json_pack("{s:s}", "a", big);
+	assert_int_equal(msg_limits_check(v, err, sizeof(err)), 0);
+	json_decref(v);
+	free(big);
+}
+
+static void
+test_msg_limits_numbers_and_parse_rules(void **state)
+{
+	char		 err[256] = "";
+	json_error_t	 jerr;
+	json_t		*v;
+
+	(void)state;
+	assert_int_equal(limits_ok("{\"a\": 9223372036854775807, "
+	    "\"b\": 1.5e308, \"c\": -0.0}", err, sizeof(err)), 0);
+	/* Huge numbers, duplicates and invalid UTF-8 fail the parse itself. */
+	assert_null(json_loads("{\"a\": 9223372036854775808}",
+	    JSON_REJECT_DUPLICATES, &jerr));
+	assert_null(json_loads("{\"a\": 1e400}", JSON_REJECT_DUPLICATES,
+	    &jerr));
+	assert_null(json_loads("{\"a\": 1, \"a\": 2}", JSON_REJECT_DUPLICATES,
+	    &jerr));
+	assert_null(json_loads("{\"a\": \"\xc3\x28\"}", JSON_REJECT_DUPLICATES,
+	    &jerr));
+	v = json_real(1.0);
+	assert_int_equal(msg_limits_check(v, err, sizeof(err)), 0);
+	json_decref(v);
+	assert_int_equal(msg_limits_check(NULL, err, sizeof(err)), -1);
+}
+
+static void
+test_msg_line_id_finds_the_top_level_id(void **state)
+{
+	uint64_t	 id = 0;
+	char		*deep, *line;
+
+	(void)state;
+	assert_int_equal(msg_line_id("{\"id\": 7, \"x\": 1}", 17, &id), 0);
+	assert_int_equal(id, 7);
+	assert_int_equal(msg_line_id(" {\"x\":{\"id\":1},\"id\" : 42}", 26,
+	    &id), 0);
+	assert_int_equal(id, 42);
+	/* a line too deep for any parser still has its id found */
+	deep = nested_arrays(100000);
+	line = malloc(strlen(deep) + 32);
+	assert_non_null(line);
+	sprintf(line, "{\"a\":%s,\"id\":9}", deep);
+	assert_int_equal(msg_line_id(line, strlen(line), &id), 0);
+	assert_int_equal(id, 9);
+	free(line);
+	free(deep);
+	/* invalid UTF-8 in a string around it */
+	assert_int_equal(msg_line_id("{\"s\":\"\xff\\\"\",\"id\":3}", 19, &id),
+	    0);
+	assert_int_equal(id, 3);
+}
+
+static void
+test_msg_line_id_refuses_what_is_not_one_id(void **state)
+{
+	static const char *const bad[] = {
+		"[{\"id\": 1}]",
+		"{\"x\": {\"id\": 1}}",
+		"{\"id\": -1}",
+		"{\"id\": 1.5}",
+		"{\"id\": \"1\"}",
+		"{\"id\": 01}",
+		"{\"id\": 9223372036854775808}",
+		"{\"id\": 1, \"id\": 2}",
+		"{\"id\" 1}",
+		"{\"id",
+		"",
+	};
+	uint64_t	 id;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(msg_line_id(bad[i], strlen(bad[i]), &id), -1);
+}
+
 int
 main(void)
 {
@@ -782,6 +945,11 @@ main(void)
 		cmocka_unit_test(test_msg_request_parse_round_trip),
 		cmocka_unit_test(test_msg_request_parse_rejects),
 		cmocka_unit_test(test_msg_serves),
+		cmocka_unit_test(test_msg_limits_depth_64_passes_65_refused),
+		cmocka_unit_test(test_msg_limits_string_size),
+		cmocka_unit_test(test_msg_limits_numbers_and_parse_rules),
+		cmocka_unit_test(test_msg_line_id_finds_the_top_level_id),
+		cmocka_unit_test(test_msg_line_id_refuses_what_is_not_one_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
