@@ -294,6 +294,17 @@ main_retire_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	main_retired_reap(0);
 }
 
+/* Equal plugins but for instances: the pool adds or stops instances. */
+static int
+main_same_but_instances(const struct plugin_conf *old,
+    const struct plugin_conf *pc)
+{
+	struct plugin_conf	 tmp = *pc;
+
+	tmp.pc_instances = old->pc_instances;
+	return config_plugin_equal(old, &tmp);
+}
+
 /*
  * A reload's new set, built beside the running one by main_set_build() and
  * applied by main_set_commit().  Until the commit nothing running is
@@ -381,7 +392,8 @@ main_set_build(struct main_set *ms, char *err, size_t errlen)
 
 		for (j = 0; j < main_npools; j++)
 			if (strcmp(pool_name(main_pools[j]), pc->pc_name) == 0 &&
-			    config_plugin_equal(pool_conf(main_pools[j]), pc))
+			    main_same_but_instances(pool_conf(main_pools[j]),
+			    pc))
 				break;
 		if (j < main_npools) {
 			ms->ms_keep[i] = j;
@@ -404,8 +416,11 @@ fail:
 
 /*
  * Reload, step 2, which cannot fail: kept pools take their new
- * configuration, fresh ones inherit their predecessor's counters and
- * start, the others drain in main_retired with the old configuration.
+ * configuration (and instance count), fresh ones inherit their
+ * predecessor's counters and start; a predecessor with a ready instance
+ * serves on until the fresh pool's first hello, then drains (pool.c); the
+ * others, removed, drain now.  All wait in main_retired with the old
+ * configuration until their workers are reaped.
  */
 static void
 main_set_commit(struct main_set *ms)
@@ -414,6 +429,7 @@ main_set_commit(struct main_set *ms)
 	struct main_retired	*mr = ms->ms_retired;
 	struct pool		**old = main_pools;
 	size_t			 i, j, nold = main_npools;
+	int			 changed, handover;
 
 	for (i = 0; i < cf->cf_nplugins; i++) {
 		if ((j = ms->ms_keep[i]) == MAIN_SET_FRESH)
@@ -423,19 +439,24 @@ main_set_commit(struct main_set *ms)
 		pool_set_conf(ms->ms_pools[i], &cf->cf_plugins[i]);
 		pool_set_limits(ms->ms_pools[i], &cf->cf_limits);
 	}
-	for (i = 0; i < cf->cf_nplugins; i++)
-		for (j = 0; j < nold; j++)
-			if (old[j] != NULL && pool_fresh(ms->ms_pools[i]) &&
-			    strcmp(pool_name(old[j]), pool_name(ms->ms_pools[i]))
-			    == 0)
-				pool_inherit(ms->ms_pools[i], old[j]);
 	for (j = 0; j < nold; j++)
 		if (old[j] != NULL) {
-			log_info("plugin %s: %s, draining its old instances",
-			    pool_name(old[j]), config_plugin_find(cf,
-			    pool_name(old[j])) ? "configuration changed" :
-			    "removed");
-			pool_stop(old[j]);
+			changed = handover = 0;
+			for (i = 0; i < cf->cf_nplugins; i++)
+				if (pool_fresh(ms->ms_pools[i]) &&
+				    strcmp(pool_name(old[j]),
+				    pool_name(ms->ms_pools[i])) == 0) {
+					changed = 1;
+					handover = pool_inherit(ms->ms_pools[i],
+					    old[j]);
+				}
+			log_info("plugin %s: %s", pool_name(old[j]), !changed ?
+			    "removed, draining its instances" : handover ?
+			    "configuration changed, its instances serve until "
+			    "a new one is ready" : "configuration changed, "
+			    "draining its instances");
+			if (!changed || !handover)
+				pool_stop(old[j]);
 			mr->mr_pools[mr->mr_npools++] = old[j];
 		}
 	free(old);

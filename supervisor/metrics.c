@@ -27,9 +27,17 @@ struct metrics_op {
 	double			 mo_sum;
 };
 
+/* Why an instance was restarted: a fixed set, so a bounded label. */
+static const char *const metrics_reasons[] = {
+	"exit", "signal", "handshake", "spawn"
+};
+#define METRICS_NREASONS \
+	(sizeof(metrics_reasons) / sizeof(metrics_reasons[0]))
+
 struct metrics_plugin {
 	char			*mp_name;
 	struct metrics_op	 mp_ops[POOL_NOPS];
+	unsigned long long	 mp_restarts[METRICS_NREASONS];
 };
 
 static struct metrics_plugin	*metrics_plugins;
@@ -84,6 +92,38 @@ metrics_observe(const char *plugin, enum pool_op op, int status,
 			mo->mo_buckets[i]++;
 	mo->mo_total++;
 	mo->mo_sum += seconds;
+}
+
+/* An instance of plugin restarted, for reason (one of metrics_reasons). */
+void
+metrics_restart(const char *plugin, const char *reason)
+{
+	struct metrics_plugin	*mp;
+	size_t			 r;
+
+	if ((mp = metrics_find(plugin)) == NULL)
+		return;
+	for (r = 0; r + 1 < METRICS_NREASONS; r++)
+		if (strcmp(metrics_reasons[r], reason) == 0)
+			break;
+	mp->mp_restarts[r]++;
+}
+
+static void
+metrics_restarts(struct buf *b)
+{
+	size_t	 i, r;
+
+	buf_printf(b, "# HELP nebula_worker_restarts_total Instance restarts "
+	    "by plugin and reason (exit, signal, handshake, spawn); kept "
+	    "across reloads.\n"
+	    "# TYPE nebula_worker_restarts_total counter\n");
+	for (i = 0; i < metrics_nplugins; i++)
+		for (r = 0; r < METRICS_NREASONS; r++)
+			buf_printf(b, "nebula_worker_restarts_total{plugin="
+			    "\"%s\",reason=\"%s\"} %llu\n",
+			    metrics_plugins[i].mp_name, metrics_reasons[r],
+			    metrics_plugins[i].mp_restarts[r]);
 }
 
 static void
@@ -151,6 +191,7 @@ metrics_render(struct buf *b, struct pool **pools, size_t npools,
 	size_t			 k;
 
 	metrics_requests(b);
+	metrics_restarts(b);
 	for (k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
 		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", g[k].name,
 		    g[k].help, g[k].name, g[k].type);

@@ -275,7 +275,17 @@ void		 pool_fail_queued(struct pool *, int, const char *,
 		    const char *);
 void		 pool_set_limits(struct pool *, const struct limits_conf *);
 void		 pool_set_conf(struct pool *, struct plugin_conf *);
-void		 pool_inherit(struct pool *, const struct pool *);
+int		 pool_inherit(struct pool *, struct pool *);
+struct pool_instance {
+	int		 pi_index;
+	pid_t		 pi_pid;	/* 0: no process */
+	const char	*pi_state;	/* starting, ready, draining, ... */
+	double		 pi_uptime;	/* seconds since spawned, if pid */
+	unsigned long	 pi_restarts;
+	int		 pi_in_flight;
+	const char	*pi_last_error;	/* or NULL */
+};
+int		 pool_instance(struct pool *, int, struct pool_instance *);
 
 /* spawn.c: making a worker process from its plugin's configuration */
 pid_t	 spawn_start(const struct plugin_conf *, int[4], char *, size_t,
@@ -337,6 +347,7 @@ double		 worker_backoff_left(const struct worker *);
 
 /* metrics.c */
 void	 metrics_observe(const char *, enum pool_op, int, double);
+void	 metrics_restart(const char *, const char *);
 void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
 void	 metrics_free(void);
 
