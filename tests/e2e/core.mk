@@ -12,6 +12,7 @@ E2E_CORE_TESTS = \
 	tests/e2e/ops_crashloop.sh \
 	tests/e2e/ops_fronts.sh \
 	tests/e2e/ops_help.sh \
+	tests/e2e/ops_hitless.sh \
 	tests/e2e/ops_install.sh \
 	tests/e2e/ops_limits.sh \
 	tests/e2e/ops_protocol.sh \
