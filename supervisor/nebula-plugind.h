@@ -52,6 +52,7 @@ struct plugin_conf {
 	char			**pc_argv;		/* NULL-terminated */
 	size_t			  pc_argc;
 	char			 *pc_path;		/* argv[0] as resolved */
+	int			  pc_command_line;
 	struct task_type_conf	 *pc_task_types;	/* NULL: from hello */
 	size_t			  pc_ntask_types;
 	int			  pc_instances;		/* 1 */
@@ -89,6 +90,9 @@ struct config {
 	char			 *cf_tls_cert;
 	char			 *cf_tls_key;
 	char			 *cf_tls_ca;
+	int			  cf_tokens_line;	/* of auth, for -t */
+	int			  cf_rid_key_line;
+	int			  cf_tls_line;
 	double			  cf_drain_delay;	/* 0 */
 	int			  cf_access_log;	/* 1 */
 	int			  cf_front_processes;	/* 1 */
@@ -291,6 +295,7 @@ int		 pool_instance(struct pool *, int, struct pool_instance *);
 pid_t	 spawn_start(const struct plugin_conf *, int[4], char *, size_t,
 	    char *, size_t);
 int	 spawn_report(int);
+int	 spawn_resolve(const char *, char *, size_t);
 
 /*
  * worker.c: one worker process, its pipes, its state.  A leaf: it reports
