@@ -520,9 +520,11 @@ main_reload(void)
 	if (main_set_build(&ms, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, the running configuration stays: %s",
 		    err);
+		metrics_reload(0);
 		return;
 	}
 	main_set_commit(&ms);
+	metrics_reload(1);
 }
 
 /* Before the loop waits: the lines of this iteration, in one write. */

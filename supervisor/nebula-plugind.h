@@ -353,6 +353,7 @@ double		 worker_backoff_left(const struct worker *);
 /* metrics.c */
 void	 metrics_observe(const char *, enum pool_op, int, double);
 void	 metrics_restart(const char *, const char *);
+void	 metrics_reload(int);
 void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
 void	 metrics_free(void);
 

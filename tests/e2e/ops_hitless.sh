@@ -155,5 +155,14 @@ expect "/readyz answered 200 throughout" "" \
     "$(grep -v -x 200 "$E2E_TMP/readyz" | sort | uniq -c)"
 check "the old instances' hand-over is logged" \
     grep -q 'a new instance is ready: the old ones drain' "$DAEMON_LOG"
+req GET /metrics
+check "metrics: nebula_build_info" sh -c "printf '%s\n' \"\$1\" | grep -q '^nebula_build_info{version='" - "$BODY"
+for m in process_cpu_seconds_total process_resident_memory_bytes \
+    process_open_fds process_start_time_seconds \
+    nebula_config_last_reload_success_timestamp_seconds; do
+	check "metrics: $m" sh -c "printf '%s\n' \"\$1\" | grep -q '^$m [0-9]'" - "$BODY"
+done
+check "metrics: the last reload succeeded" sh -c "printf '%s\n' \"\$1\" | grep -q '^nebula_config_last_reload_successful 1'" - "$BODY"
+check "metrics: restarts by reason survive the plugin's removal" sh -c "printf '%s\n' \"\$1\" | grep -q '^nebula_worker_restarts_total{plugin=\"ghost\",reason=\"spawn\"} [1-9]'" - "$BODY"
 stop_daemon
 finish
