@@ -31,6 +31,7 @@ struct conf_parse {
 	const char	*cp_dir;	/* for relative commands, or NULL */
 	char		*cp_err;
 	size_t		 cp_errlen;
+	int		 cp_nerr;	/* errors so far, one a line */
 };
 
 static const char *const conf_root_keys[] = {
@@ -81,7 +82,10 @@ conf_path(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Writes "FILE:LINE: PATH: reason" into the caller's buffer. */
+/*
+ * Adds "FILE:LINE: PATH: reason" to the caller's buffer: the errors of one
+ * parse, one a line, as many as fit.
+ */
 static int
 conf_error(struct conf_parse *cp, const yaml_node_t *n, const char *path,
     const char *fmt, ...)
@@ -92,17 +96,23 @@ conf_error(struct conf_parse *cp, const yaml_node_t *n, const char *path,
 
 	if (cp->cp_errlen == 0)
 		return -1;
+	len = cp->cp_nerr > 0 ? strlen(cp->cp_err) : 0;
+	if (len + 2 >= cp->cp_errlen)
+		return -1;
+	if (len > 0)
+		cp->cp_err[len++] = '\n';
+	cp->cp_nerr++;
 	if (n != NULL)
 		line = n->start_mark.line + 1;
 	if (path != NULL && *path != '\0')
-		r = snprintf(cp->cp_err, cp->cp_errlen, "%s:%zu: %s: ",
-		    cp->cp_name, line, path);
+		r = snprintf(cp->cp_err + len, cp->cp_errlen - len,
+		    "%s:%zu: %s: ", cp->cp_name, line, path);
 	else
-		r = snprintf(cp->cp_err, cp->cp_errlen, "%s:%zu: ",
+		r = snprintf(cp->cp_err + len, cp->cp_errlen - len, "%s:%zu: ",
 		    cp->cp_name, line);
-	if (r < 0 || (size_t)r >= cp->cp_errlen)
+	if (r < 0 || (size_t)r >= cp->cp_errlen - len)
 		return -1;
-	len = (size_t)r;
+	len += (size_t)r;
 	va_start(ap, fmt);
 	vsnprintf(cp->cp_err + len, cp->cp_errlen - len, fmt, ap);
 	va_end(ap);
@@ -127,6 +137,23 @@ conf_is_null(const yaml_node_t *n)
 	s = (const char *)n->data.scalar.value;
 	return *s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
 	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+/* A mapping with scalar keys, which conf_get() can read even with errors. */
+static int
+conf_readable_map(struct conf_parse *cp, yaml_node_t *map)
+{
+	yaml_node_pair_t	*p;
+	yaml_node_t		*k;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return 0;
+	for (p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++)
+		if ((k = conf_node(cp, p->key)) == NULL ||
+		    k->type != YAML_SCALAR_NODE)
+			return 0;
+	return 1;
 }
 
 /* Checks a mapping: string keys, each known, none twice. */
@@ -644,6 +671,20 @@ conf_command(struct conf_parse *cp, struct plugin_conf *pc, yaml_node_t *n,
 			return -1;
 		pc->pc_argc++;
 	}
+	pc->pc_command_line = n->start_mark.line + 1;
+	/* ./x and ../x arguments: from the configuration's directory too. */
+	for (cnt = 1; cnt < pc->pc_argc && cp->cp_dir != NULL; cnt++) {
+		char	*abs;
+
+		s = pc->pc_argv[cnt];
+		if (strncmp(s, "./", 2) != 0 && strncmp(s, "../", 3) != 0)
+			continue;
+		if (asprintf(&abs, "%s/%s", cp->cp_dir, s[1] == '/' ? s + 2 :
+		    s) == -1)
+			return conf_error(cp, n, path, "out of memory");
+		free(pc->pc_argv[cnt]);
+		pc->pc_argv[cnt] = abs;
+	}
 	a0 = pc->pc_argv[0];
 	if (strchr(a0, '/') == NULL || a0[0] == '/' || cp->cp_dir == NULL)
 		return conf_strdup(cp, n, path, a0, &pc->pc_path);
@@ -912,84 +953,93 @@ conf_plugin(struct conf_parse *cp, struct config *cf, struct plugin_conf *pc,
 	yaml_node_t	*v;
 	long long	 ll;
 	size_t		 i;
+	int		 bad = 0;
 	char		 p[CONF_PATH_MAX];
 
 	pc->pc_line = n->start_mark.line + 1;
+	if (!conf_readable_map(cp, n))
+		return conf_map(cp, n, path, conf_plugin_keys);
 	if (conf_map(cp, n, path, conf_plugin_keys) == -1)
-		return -1;
-	if ((v = conf_get(cp, n, "name")) == NULL)
-		return conf_error(cp, n, path, "missing key 'name'");
+		bad = -1;
 	conf_path(p, sizeof(p), "%s.name", path);
-	if (conf_name(cp, v, p, &pc->pc_name) == -1)
-		return -1;
-	for (i = 0; i + 1 < cf->cf_nplugins; i++)
-		if (strcmp(cf->cf_plugins[i].pc_name, pc->pc_name) == 0)
-			return conf_error(cp, v, p, "plugin '%s' is defined "
+	if ((v = conf_get(cp, n, "name")) == NULL)
+		bad = conf_error(cp, n, path, "missing key 'name'");
+	else if (conf_name(cp, v, p, &pc->pc_name) == -1)
+		bad = -1;
+	for (i = 0; pc->pc_name != NULL && i + 1 < cf->cf_nplugins; i++)
+		if (cf->cf_plugins[i].pc_name != NULL &&
+		    strcmp(cf->cf_plugins[i].pc_name, pc->pc_name) == 0) {
+			bad = conf_error(cp, v, p, "plugin '%s' is defined "
 			    "twice (first on line %d)", pc->pc_name,
 			    cf->cf_plugins[i].pc_line);
-	if ((v = conf_get(cp, n, "command")) == NULL)
-		return conf_error(cp, n, path, "missing key 'command'");
+			break;
+		}
 	conf_path(p, sizeof(p), "%s.command", path);
-	if (conf_command(cp, pc, v, p) == -1)
-		return -1;
+	if ((v = conf_get(cp, n, "command")) == NULL)
+		bad = conf_error(cp, n, path, "missing key 'command'");
+	else if (conf_command(cp, pc, v, p) == -1)
+		bad = -1;
 	conf_path(p, sizeof(p), "%s.task_types", path);
 	if ((v = conf_get(cp, n, "task_types")) != NULL &&
 	    conf_task_types(cp, cf, pc, v, p) == -1)
-		return -1;
+		bad = -1;
 	if ((v = conf_get(cp, n, "instances")) != NULL) {
 		conf_path(p, sizeof(p), "%s.instances", path);
 		if (conf_int(cp, v, p, 1, CONF_MAX_INSTANCES, &ll) == -1)
-			return -1;
-		pc->pc_instances = (int)ll;
+			bad = -1;
+		else
+			pc->pc_instances = (int)ll;
 	}
 	if ((v = conf_get(cp, n, "concurrency")) != NULL) {
 		conf_path(p, sizeof(p), "%s.concurrency", path);
 		if (conf_int(cp, v, p, 1, NP_MAX_CONCURRENCY, &ll) == -1)
-			return -1;
-		pc->pc_concurrency = (int)ll;
+			bad = -1;
+		else
+			pc->pc_concurrency = (int)ll;
 	}
 	if ((v = conf_get(cp, n, "queue")) != NULL) {
 		conf_path(p, sizeof(p), "%s.queue", path);
 		if (conf_int(cp, v, p, 0, CONF_MAX_QUEUE, &ll) == -1)
-			return -1;
-		pc->pc_queue = (int)ll;
+			bad = -1;
+		else
+			pc->pc_queue = (int)ll;
 	}
 	conf_path(p, sizeof(p), "%s.timeouts", path);
 	if ((v = conf_get(cp, n, "timeouts")) != NULL &&
 	    conf_timeouts(cp, pc, v, p) == -1)
-		return -1;
+		bad = -1;
 	conf_path(p, sizeof(p), "%s.restart", path);
 	if ((v = conf_get(cp, n, "restart")) != NULL &&
 	    conf_restart(cp, pc, v, p) == -1)
-		return -1;
+		bad = -1;
 	conf_path(p, sizeof(p), "%s.rate", path);
 	if ((v = conf_get(cp, n, "rate")) != NULL &&
 	    conf_rate(cp, pc, v, p) == -1)
-		return -1;
+		bad = -1;
 	conf_path(p, sizeof(p), "%s.env", path);
 	if ((v = conf_get(cp, n, "env")) != NULL &&
 	    conf_env(cp, pc, v, p, 0) == -1)
-		return -1;
+		bad = -1;
 	conf_path(p, sizeof(p), "%s.secrets", path);
 	if ((v = conf_get(cp, n, "secrets")) != NULL &&
 	    conf_env(cp, pc, v, p, 1) == -1)
-		return -1;
+		bad = -1;
 	conf_path(p, sizeof(p), "%s.rlimits", path);
 	if ((v = conf_get(cp, n, "rlimits")) != NULL &&
 	    conf_rlimits(cp, pc, v, p) == -1)
-		return -1;
+		bad = -1;
 	conf_path(p, sizeof(p), "%s.log_rate", path);
 	if ((v = conf_get(cp, n, "log_rate")) != NULL &&
 	    conf_log_rate(cp, pc, v, p) == -1)
-		return -1;
+		bad = -1;
 	if (conf_opt_string(cp, n, "tokens_file", path,
 	    &pc->pc_tokens_file) == -1 ||
 	    conf_opt_string(cp, n, "user", path, &pc->pc_user) == -1 ||
 	    conf_opt_string(cp, n, "group", path, &pc->pc_group) == -1 ||
 	    conf_opt_string(cp, n, "workdir", path, &pc->pc_workdir) == -1 ||
 	    conf_opt_string(cp, n, "image", path, &pc->pc_image) == -1)
-		return -1;
-	return 0;
+		bad = -1;
+	return bad;
 }
 
 static int
@@ -998,6 +1048,7 @@ conf_plugins(struct conf_parse *cp, struct config *cf, yaml_node_t *root,
 {
 	yaml_node_item_t	*it;
 	size_t			 cnt;
+	int			 rv = 0;
 	char			 path[CONF_PATH_MAX];
 
 	if (n == NULL)
@@ -1019,48 +1070,60 @@ conf_plugins(struct conf_parse *cp, struct config *cf, yaml_node_t *root,
 		cf->cf_nplugins++;
 		if (conf_plugin(cp, cf, &cf->cf_plugins[cf->cf_nplugins - 1],
 		    conf_node(cp, *it), path) == -1)
-			return -1;
+			rv = -1;	/* and on to the next plugin */
 	}
-	return 0;
+	return rv;
 }
 
 static int
 conf_root(struct conf_parse *cp, struct config *cf, yaml_node_t *root)
 {
 	yaml_node_t	*v;
+	int		 rv = 0;
 
+	if (!conf_readable_map(cp, root))
+		return conf_map(cp, root, NULL, conf_root_keys);
 	if (conf_map(cp, root, NULL, conf_root_keys) == -1)
-		return -1;
+		rv = -1;
 	if (conf_listen(cp, cf, conf_get(cp, root, "listen")) == -1)
-		return -1;
+		rv = -1;
+	if ((v = conf_get(cp, root, "auth")) != NULL)
+		cf->cf_tokens_line = v->start_mark.line + 1;
+	if ((v = conf_get(cp, root, "resource_id_key_file")) != NULL)
+		cf->cf_rid_key_line = v->start_mark.line + 1;
+	if ((v = conf_get(cp, root, "tls")) != NULL)
+		cf->cf_tls_line = v->start_mark.line + 1;
 	if ((v = conf_get(cp, root, "auth")) != NULL &&
 	    conf_auth(cp, cf, v) == -1)
-		return -1;
+		rv = -1;
 	if ((v = conf_get(cp, root, "resource_id_key_file")) != NULL &&
 	    conf_string(cp, v, "resource_id_key_file",
 	    &cf->cf_rid_key_file) == -1)
-		return -1;
+		rv = -1;
 	if ((v = conf_get(cp, root, "tls")) != NULL &&
 	    conf_tls(cp, cf, v) == -1)
-		return -1;
+		rv = -1;
 	if ((v = conf_get(cp, root, "drain_delay")) != NULL &&
 	    conf_duration(cp, v, "drain_delay", 1, &cf->cf_drain_delay) == -1)
-		return -1;
+		rv = -1;
 	if ((v = conf_get(cp, root, "access_log")) != NULL &&
 	    conf_bool(cp, v, "access_log", &cf->cf_access_log) == -1)
-		return -1;
+		rv = -1;
 	if ((v = conf_get(cp, root, "front_processes")) != NULL) {
 		long long n;
 
 		if (conf_int(cp, v, "front_processes", 1, NP_MAX_FRONTS,
 		    &n) == -1)
-			return -1;
-		cf->cf_front_processes = (int)n;
+			rv = -1;
+		else
+			cf->cf_front_processes = (int)n;
 	}
 	if ((v = conf_get(cp, root, "limits")) != NULL &&
 	    conf_limits(cp, &cf->cf_limits, v) == -1)
-		return -1;
-	return conf_plugins(cp, cf, root, conf_get(cp, root, "plugins"));
+		rv = -1;
+	if (conf_plugins(cp, cf, root, conf_get(cp, root, "plugins")) == -1)
+		rv = -1;
+	return rv;
 }
 
 static void

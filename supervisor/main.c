@@ -3,8 +3,11 @@
  * loads the configuration, opens the listeners, starts a pool per plugin,
  * and runs the one libev loop; signals arrive through libev watchers only.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +60,7 @@ static void __attribute__((noreturn))
 main_usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: nebula-plugind [-dhktV] [-c file] [-l host:port] "
+	    "usage: nebula-plugind [-dhktTV] [-c file] [-l host:port] "
 	    "[-p name]...\n"
 	    "  -c file       configuration file (default: %s\n"
 	    "                when it exists, else the built-in configuration:\n"
@@ -68,8 +71,12 @@ main_usage(int status)
 	    "exit\n"
 	    "  -l host:port  listen here instead (port 0 picks a free port)\n"
 	    "  -p name       serve only this plugin; repeat for more\n"
-	    "  -t            check the configuration, print ok or what is "
-	    "wrong, exit\n"
+	    "  -t            check the configuration, its files and commands, "
+	    "print ok\n"
+	    "                or every error (file:line: key: reason), exit\n"
+	    "  -T            check the configuration's syntax only (no key, "
+	    "secret or\n"
+	    "                token files, no commands): for CI, exit\n"
 	    "  -V            print the version\n"
 	    "Signals: SIGTERM/SIGINT drain and stop, SIGHUP reloads.  "
 	    "See nebula-plugind(8).\n", MAIN_CONF_FILE);
@@ -294,6 +301,17 @@ main_retire_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	main_retired_reap(0);
 }
 
+/* Equal plugins but for instances: the pool adds or stops instances. */
+static int
+main_same_but_instances(const struct plugin_conf *old,
+    const struct plugin_conf *pc)
+{
+	struct plugin_conf	 tmp = *pc;
+
+	tmp.pc_instances = old->pc_instances;
+	return config_plugin_equal(old, &tmp);
+}
+
 /*
  * A reload's new set, built beside the running one by main_set_build() and
  * applied by main_set_commit().  Until the commit nothing running is
@@ -381,7 +399,8 @@ main_set_build(struct main_set *ms, char *err, size_t errlen)
 
 		for (j = 0; j < main_npools; j++)
 			if (strcmp(pool_name(main_pools[j]), pc->pc_name) == 0 &&
-			    config_plugin_equal(pool_conf(main_pools[j]), pc))
+			    main_same_but_instances(pool_conf(main_pools[j]),
+			    pc))
 				break;
 		if (j < main_npools) {
 			ms->ms_keep[i] = j;
@@ -404,8 +423,11 @@ fail:
 
 /*
  * Reload, step 2, which cannot fail: kept pools take their new
- * configuration, fresh ones inherit their predecessor's counters and
- * start, the others drain in main_retired with the old configuration.
+ * configuration (and instance count), fresh ones inherit their
+ * predecessor's counters and start; a predecessor with a ready instance
+ * serves on until the fresh pool's first hello, then drains (pool.c); the
+ * others, removed, drain now.  All wait in main_retired with the old
+ * configuration until their workers are reaped.
  */
 static void
 main_set_commit(struct main_set *ms)
@@ -414,6 +436,7 @@ main_set_commit(struct main_set *ms)
 	struct main_retired	*mr = ms->ms_retired;
 	struct pool		**old = main_pools;
 	size_t			 i, j, nold = main_npools;
+	int			 changed, handover;
 
 	for (i = 0; i < cf->cf_nplugins; i++) {
 		if ((j = ms->ms_keep[i]) == MAIN_SET_FRESH)
@@ -423,19 +446,24 @@ main_set_commit(struct main_set *ms)
 		pool_set_conf(ms->ms_pools[i], &cf->cf_plugins[i]);
 		pool_set_limits(ms->ms_pools[i], &cf->cf_limits);
 	}
-	for (i = 0; i < cf->cf_nplugins; i++)
-		for (j = 0; j < nold; j++)
-			if (old[j] != NULL && pool_fresh(ms->ms_pools[i]) &&
-			    strcmp(pool_name(old[j]), pool_name(ms->ms_pools[i]))
-			    == 0)
-				pool_inherit(ms->ms_pools[i], old[j]);
 	for (j = 0; j < nold; j++)
 		if (old[j] != NULL) {
-			log_info("plugin %s: %s, draining its old instances",
-			    pool_name(old[j]), config_plugin_find(cf,
-			    pool_name(old[j])) ? "configuration changed" :
-			    "removed");
-			pool_stop(old[j]);
+			changed = handover = 0;
+			for (i = 0; i < cf->cf_nplugins; i++)
+				if (pool_fresh(ms->ms_pools[i]) &&
+				    strcmp(pool_name(old[j]),
+				    pool_name(ms->ms_pools[i])) == 0) {
+					changed = 1;
+					handover = pool_inherit(ms->ms_pools[i],
+					    old[j]);
+				}
+			log_info("plugin %s: %s", pool_name(old[j]), !changed ?
+			    "removed, draining its instances" : handover ?
+			    "configuration changed, its instances serve until "
+			    "a new one is ready" : "configuration changed, "
+			    "draining its instances");
+			if (!changed || !handover)
+				pool_stop(old[j]);
 			mr->mr_pools[mr->mr_npools++] = old[j];
 		}
 	free(old);
@@ -492,9 +520,11 @@ main_reload(void)
 	if (main_set_build(&ms, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, the running configuration stays: %s",
 		    err);
+		metrics_reload(0);
 		return;
 	}
 	main_set_commit(&ms);
+	metrics_reload(1);
 }
 
 /* Before the loop waits: the lines of this iteration, in one write. */
@@ -564,6 +594,126 @@ main_load(const char *cfile, char *err, size_t errlen)
 	return 0;
 }
 
+/* Each line of err, as one line of stderr. */
+static void
+main_print_errors(const char *err, const char *tag)
+{
+	const char	*nl;
+
+	while (*err != '\0') {
+		nl = strchr(err, '\n');
+		fprintf(stderr, "nebula-plugind: %s%.*s\n", tag,
+		    nl ? (int)(nl - err) : (int)strlen(err), err);
+		err = nl ? nl + 1 : err + strlen(err);
+	}
+}
+
+/*
+ * -t and -T: the whole file is parsed and every error printed (FILE:LINE:
+ * key: reason).  -t then does what start-up would: loads the key, token
+ * and TLS files, and checks that each command resolves to an executable
+ * (spawn_resolve(), as a worker's start does), each secret file is
+ * readable and each workdir a directory.  -T (syntax only, for CI where
+ * secrets and programs are absent) stops after the parse.  0 or 1.
+ */
+static int
+main_check(const char *cfile, int syntax_only)
+{
+	struct rid_keys		 keys;
+	struct auth		*auth;
+	struct plugin_conf	*pc;
+	struct stat		 sb;
+	const char		*name;
+	char			 err[16384], path[PATH_MAX];
+	size_t			 i, j;
+	int			 bad = 0;
+	void			*tls;
+
+	if (cfile == NULL && access(MAIN_CONF_FILE, F_OK) == 0)
+		cfile = MAIN_CONF_FILE;
+	if (cfile != NULL)
+		main_conf = config_load(cfile, err, sizeof(err));
+	else
+		main_conf = config_parse(config_default_yaml,
+		    strlen(config_default_yaml), "(built-in configuration)",
+		    err, sizeof(err));
+	if (main_conf == NULL || main_filter(main_conf, main_names,
+	    main_nnames, err, sizeof(err)) == -1) {
+		main_print_errors(err, "");
+		return 1;
+	}
+	name = main_conf->cf_path ? main_conf->cf_path :
+	    "(built-in configuration)";
+	for (i = 0; i < main_conf->cf_nplugins; i++) {
+		pc = &main_conf->cf_plugins[i];
+		if (pc->pc_ntask_types == 0)
+			fprintf(stderr, "nebula-plugind: warning: %s:%d: "
+			    "plugin %s: task_types is not written down: until "
+			    "its first hello only its name (%s/v1) routes to "
+			    "it; write task_types\n", name, pc->pc_line,
+			    pc->pc_name, pc->pc_name);
+	}
+	if (syntax_only)
+		goto done;
+	memset(&keys, 0, sizeof(keys));
+	if (main_conf->cf_rid_key_file != NULL && rid_keys_load(&keys,
+	    main_conf->cf_rid_key_file, err, sizeof(err)) == -1) {
+		fprintf(stderr, "nebula-plugind: %s:%d: resource_id_key_file: "
+		    "%s\n", name, main_conf->cf_rid_key_line, err);
+		bad = 1;
+	}
+	rid_keys_clear(&keys);
+	err[0] = '\0';
+	if ((auth = auth_new(main_conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "nebula-plugind: %s:%d: tokens_file: %s\n",
+		    name, main_conf->cf_tokens_line, err);
+		bad = 1;
+	}
+	auth_free(auth);
+	err[0] = '\0';
+	if ((tls = tls_ctx_new(main_conf, err, sizeof(err))) == NULL &&
+	    err[0] != '\0') {
+		fprintf(stderr, "nebula-plugind: %s:%d: tls: %s\n", name,
+		    main_conf->cf_tls_line, err);
+		bad = 1;
+	}
+	tls_ctx_free(tls);
+	for (i = 0; i < main_conf->cf_nplugins; i++) {
+		pc = &main_conf->cf_plugins[i];
+		if (spawn_resolve(pc->pc_path, path, sizeof(path)) == -1 ||
+		    stat(path, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+			fprintf(stderr, "nebula-plugind: %s:%d: plugin %s: "
+			    "command: %s: %s\n", name, pc->pc_command_line,
+			    pc->pc_name, pc->pc_path, strchr(pc->pc_path, '/') ?
+			    "not an executable file" : "no executable of that "
+			    "name beside the daemon, in PATH or in "
+			    NP_LIBEXECDIR "/nebula");
+			bad = 1;
+		}
+		for (j = 0; j < pc->pc_nsecrets; j++)
+			if (access(pc->pc_secrets[j].env_value, R_OK) == -1) {
+				fprintf(stderr, "nebula-plugind: %s:%d: plugin "
+				    "%s: secrets.%s: %s: %s\n", name,
+				    pc->pc_line, pc->pc_name,
+				    pc->pc_secrets[j].env_name,
+				    pc->pc_secrets[j].env_value,
+				    strerror(errno));
+				bad = 1;
+			}
+		if (pc->pc_workdir != NULL && (stat(pc->pc_workdir, &sb) ==
+		    -1 || !S_ISDIR(sb.st_mode))) {
+			fprintf(stderr, "nebula-plugind: %s:%d: plugin %s: "
+			    "workdir: %s: not a directory\n", name,
+			    pc->pc_line, pc->pc_name, pc->pc_workdir);
+			bad = 1;
+		}
+	}
+done:
+	if (!bad)
+		printf("ok\n");
+	return bad;
+}
+
 /* Frees what main_load() made (and what a reload replaced it with). */
 static void
 main_release(void)
@@ -586,11 +736,11 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char	 err[1024], *cfile = NULL, *listen = NULL;
+	char	 err[16384], *cfile = NULL, *listen = NULL;
 	size_t	 i;
 	int	 ch, check = 0, level = LOG_LEVEL_INFO;
 
-	while ((ch = getopt_long(argc, argv, "c:dhkl:p:tV", longopts,
+	while ((ch = getopt_long(argc, argv, "c:dhkl:p:tTV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -616,6 +766,9 @@ main(int argc, char *argv[])
 		case 't':
 			check = 1;
 			break;
+		case 'T':
+			check = 2;
+			break;
 		case 'V':
 			printf("nebula-plugind %s (protocol %d)\n",
 			    PACKAGE_VERSION, NP_PROTOCOL_VERSION);
@@ -630,15 +783,15 @@ main(int argc, char *argv[])
 		main_usage(2);
 	}
 	log_init(level);
+	if (check) {
+		ch = main_check(cfile, check == 2);
+		main_release();
+		return ch;
+	}
 	if (main_load(cfile, err, sizeof(err)) == -1) {
-		fprintf(stderr, "nebula-plugind: %s\n", err);
+		main_print_errors(err, "");
 		main_release();
 		return 1;
-	}
-	if (check) {
-		printf("ok\n");
-		main_release();
-		return 0;
 	}
 	log_set_access(main_conf->cf_access_log);
 	signal(SIGPIPE, SIG_IGN);

@@ -5,9 +5,12 @@
  * plugin's rate limit refused.  Counters are kept by
  * plugin name, so they survive a reload that restarts a plugin.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "nebula-plugind.h"
 
@@ -29,14 +32,100 @@ struct metrics_op {
 	unsigned long long	 mo_rate_limited;	/* refused by rate: */
 };
 
+/* Why an instance was restarted: a fixed set, so a bounded label. */
+static const char *const metrics_reasons[] = {
+	"exit", "signal", "handshake", "spawn"
+};
+#define METRICS_NREASONS \
+	(sizeof(metrics_reasons) / sizeof(metrics_reasons[0]))
+
 struct metrics_plugin {
 	char			*mp_name;
 	struct metrics_op	 mp_ops[POOL_NOPS];
 	unsigned long long	 mp_log_suppressed;	/* stderr lines */
+	unsigned long long	 mp_restarts[METRICS_NREASONS];
 };
 
 static struct metrics_plugin	*metrics_plugins;
 static size_t			 metrics_nplugins;
+static int			 metrics_reload_ok = 1;
+static double			 metrics_reload_time;	/* epoch seconds */
+
+/* A reload was tried: ok or not, at the current time. */
+void
+metrics_reload(int ok)
+{
+	metrics_reload_ok = ok;
+	metrics_reload_time = (double)time(NULL);
+}
+
+/* nebula_build_info and process_* (Prometheus names) from /proc/self. */
+static void
+metrics_process(struct buf *b)
+{
+	FILE		*f;
+	DIR		*d;
+	struct dirent	*de;
+	char		 line[1024], *p;
+	unsigned long	 ut = 0, st = 0, rss = 0;
+	unsigned long long start = 0, btime = 0;
+	long		 tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	int		 fds = -1;
+
+	buf_printf(b, "# HELP nebula_build_info The daemon's version.\n"
+	    "# TYPE nebula_build_info gauge\n"
+	    "nebula_build_info{version=\"%s\",protocol=\"%d\"} 1\n",
+	    PACKAGE_VERSION, NP_PROTOCOL_VERSION);
+	if (metrics_reload_time == 0)
+		metrics_reload_time = (double)time(NULL);
+	buf_printf(b, "# HELP nebula_config_last_reload_successful Whether "
+	    "the last configuration load succeeded.\n"
+	    "# TYPE nebula_config_last_reload_successful gauge\n"
+	    "nebula_config_last_reload_successful %d\n"
+	    "# HELP nebula_config_last_reload_success_timestamp_seconds When "
+	    "the configuration was last loaded or a reload tried.\n"
+	    "# TYPE nebula_config_last_reload_success_timestamp_seconds gauge\n"
+	    "nebula_config_last_reload_success_timestamp_seconds %.0f\n",
+	    metrics_reload_ok, metrics_reload_time);
+	if ((f = fopen("/proc/self/stat", "r")) != NULL) {
+		if (fgets(line, sizeof(line), f) != NULL &&
+		    (p = strrchr(line, ')')) != NULL)
+			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			    "%*u %lu %lu %*d %*d %*d %*d %*d %*d %llu %*u %lu",
+			    &ut, &st, &start, &rss);
+		fclose(f);
+	}
+	if ((f = fopen("/proc/stat", "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "btime %llu", &btime) == 1)
+				break;
+		fclose(f);
+	}
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		for (fds = 0; (de = readdir(d)) != NULL; )
+			if (de->d_name[0] != '.')
+				fds++;
+		closedir(d);
+		fds--;		/* the directory's own */
+	}
+	if (tck <= 0)
+		tck = 100;
+	buf_printf(b, "# HELP process_cpu_seconds_total User and system CPU "
+	    "time.\n# TYPE process_cpu_seconds_total counter\n"
+	    "process_cpu_seconds_total %.2f\n"
+	    "# HELP process_resident_memory_bytes Resident memory.\n"
+	    "# TYPE process_resident_memory_bytes gauge\n"
+	    "process_resident_memory_bytes %llu\n"
+	    "# HELP process_open_fds Open file descriptors.\n"
+	    "# TYPE process_open_fds gauge\n"
+	    "process_open_fds %d\n"
+	    "# HELP process_start_time_seconds Start time, since the epoch.\n"
+	    "# TYPE process_start_time_seconds gauge\n"
+	    "process_start_time_seconds %.2f\n",
+	    (double)(ut + st) / (double)tck,
+	    (unsigned long long)rss * (unsigned long long)page, fds,
+	    (double)btime + (double)start / (double)tck);
+}
 
 static struct metrics_plugin *
 metrics_find(const char *name)
@@ -140,6 +229,38 @@ metrics_log(struct buf *b)
 		    metrics_plugins[i].mp_log_suppressed);
 }
 
+/* An instance of plugin restarted, for reason (one of metrics_reasons). */
+void
+metrics_restart(const char *plugin, const char *reason)
+{
+	struct metrics_plugin	*mp;
+	size_t			 r;
+
+	if ((mp = metrics_find(plugin)) == NULL)
+		return;
+	for (r = 0; r + 1 < METRICS_NREASONS; r++)
+		if (strcmp(metrics_reasons[r], reason) == 0)
+			break;
+	mp->mp_restarts[r]++;
+}
+
+static void
+metrics_restarts(struct buf *b)
+{
+	size_t	 i, r;
+
+	buf_printf(b, "# HELP nebula_worker_restarts_total Instance restarts "
+	    "by plugin and reason (exit, signal, handshake, spawn); kept "
+	    "across reloads.\n"
+	    "# TYPE nebula_worker_restarts_total counter\n");
+	for (i = 0; i < metrics_nplugins; i++)
+		for (r = 0; r < METRICS_NREASONS; r++)
+			buf_printf(b, "nebula_worker_restarts_total{plugin="
+			    "\"%s\",reason=\"%s\"} %llu\n",
+			    metrics_plugins[i].mp_name, metrics_reasons[r],
+			    metrics_plugins[i].mp_restarts[r]);
+}
+
 static void
 metrics_requests(struct buf *b)
 {
@@ -204,9 +325,11 @@ metrics_render(struct buf *b, struct pool **pools, size_t npools,
 	};
 	size_t			 k;
 
+	metrics_process(b);
 	metrics_requests(b);
 	metrics_rate(b);
 	metrics_log(b);
+	metrics_restarts(b);
 	for (k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
 		buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", g[k].name,
 		    g[k].help, g[k].name, g[k].type);

@@ -52,6 +52,7 @@ struct plugin_conf {
 	char			**pc_argv;		/* NULL-terminated */
 	size_t			  pc_argc;
 	char			 *pc_path;		/* argv[0] as resolved */
+	int			  pc_command_line;
 	struct task_type_conf	 *pc_task_types;	/* NULL: from hello */
 	size_t			  pc_ntask_types;
 	int			  pc_instances;		/* 1 */
@@ -93,6 +94,9 @@ struct config {
 	char			 *cf_tls_cert;
 	char			 *cf_tls_key;
 	char			 *cf_tls_ca;
+	int			  cf_tokens_line;	/* of auth, for -t */
+	int			  cf_rid_key_line;
+	int			  cf_tls_line;
 	double			  cf_drain_delay;	/* 0 */
 	int			  cf_access_log;	/* 1 */
 	int			  cf_front_processes;	/* 1 */
@@ -286,7 +290,17 @@ void		 pool_fail_queued(struct pool *, int, const char *,
 		    const char *);
 void		 pool_set_limits(struct pool *, const struct limits_conf *);
 void		 pool_set_conf(struct pool *, struct plugin_conf *);
-void		 pool_inherit(struct pool *, const struct pool *);
+int		 pool_inherit(struct pool *, struct pool *);
+struct pool_instance {
+	int		 pi_index;
+	pid_t		 pi_pid;	/* 0: no process */
+	const char	*pi_state;	/* starting, ready, draining, ... */
+	double		 pi_uptime;	/* seconds since spawned, if pid */
+	unsigned long	 pi_restarts;
+	int		 pi_in_flight;
+	const char	*pi_last_error;	/* or NULL */
+};
+int		 pool_instance(struct pool *, int, struct pool_instance *);
 
 /* rate.c: token buckets, the per-plugin, per-op rate limits */
 struct rate_bucket {
@@ -303,6 +317,7 @@ int	 rate_take(struct rate_bucket *, double, double *);
 pid_t	 spawn_start(const struct plugin_conf *, int[4], char *, size_t,
 	    char *, size_t);
 int	 spawn_report(int);
+int	 spawn_resolve(const char *, char *, size_t);
 
 /*
  * worker.c: one worker process, its pipes, its state.  A leaf: it reports
@@ -360,6 +375,8 @@ double		 worker_backoff_left(const struct worker *);
 /* metrics.c */
 void	 metrics_observe(const char *, enum pool_op, int, double);
 void	 metrics_rate_limited(const char *, enum pool_op);
+void	 metrics_restart(const char *, const char *);
+void	 metrics_reload(int);
 void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
 void	 metrics_log_suppressed(const char *, unsigned long long);
 void	 metrics_free(void);

@@ -28,12 +28,24 @@ struct pool_call {
 	int			 c_queued;
 };
 
+/* What the pool remembers of each instance for GET /plugins/v1/NAME. */
+struct pool_inst {
+	ev_tstamp		 pi_since;	/* spawned at */
+	unsigned long		 pi_restarts;
+	char			 pi_last_error[256];
+};
+
 struct pool {
 	struct ev_loop		*p_loop;
 	struct plugin_conf	*p_conf;
 	struct limits_conf	 p_limits;
 	struct worker		**p_workers;
+	struct pool_inst	 *p_inst;	/* one per p_workers */
 	int			 p_nworkers;
+	struct worker		**p_gone;	/* stopped by a smaller count */
+	int			 p_ngone;
+	ev_timer		 p_gone_timer;	/* frees them once reaped */
+	struct pool		*p_prev;	/* serves until this is ready */
 	TAILQ_HEAD(, pool_call)	 p_queue;
 	int			 p_nqueued;
 	int			 p_in_flight;
@@ -75,6 +87,8 @@ pool_conf_task_types(const struct plugin_conf *pc)
 	return tt;
 }
 
+static int	pool_ready_count(const struct pool *);
+static void	pool_gone_cb(struct ev_loop *, ev_timer *, int);
 static void	pool_worker_hello(void *, struct worker *,
 		    const struct msg_hello *);
 static void	pool_worker_answer(void *, void *, json_t *);
@@ -92,6 +106,26 @@ static const struct worker_events pool_worker_events = {
 	.we_changed = pool_worker_changed,
 	.we_exited = pool_worker_exited
 };
+
+/* Frees the instances a smaller count stopped, once they are reaped. */
+static void
+pool_gone_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct pool	*p = t->data;
+	int		 i, n = 0;
+
+	(void)revents;
+	for (i = 0; i < p->p_ngone; i++) {
+		if (worker_state(p->p_gone[i]) == WORKER_DEAD &&
+		    worker_pid(p->p_gone[i]) <= 0)
+			worker_free(p->p_gone[i]);
+		else
+			p->p_gone[n++] = p->p_gone[i];
+	}
+	p->p_ngone = n;
+	if (n == 0)
+		ev_timer_stop(loop, t);
+}
 
 /* What an instance needs to know of the plugin, as values. */
 static void
@@ -143,8 +177,12 @@ pool_new(struct ev_loop *loop, struct plugin_conf *pc,
 		    ev_now(loop));
 	p->p_task_types = pool_conf_task_types(pc);
 	p->p_nworkers = pc->pc_instances;
+	ev_timer_init(&p->p_gone_timer, pool_gone_cb, 0.1, 0.1);
+	p->p_gone_timer.data = p;
 	if ((p->p_workers = calloc((size_t)p->p_nworkers,
-	    sizeof(*p->p_workers))) == NULL)
+	    sizeof(*p->p_workers))) == NULL ||
+	    (p->p_inst = calloc((size_t)p->p_nworkers,
+	    sizeof(*p->p_inst))) == NULL)
 		goto fail;
 	pool_worker_limits(p, &wl);
 	for (i = 0; i < p->p_nworkers; i++)
@@ -221,6 +259,10 @@ pool_stop(struct pool *p)
 	int	 i;
 
 	p->p_stopping = 1;
+	if (p->p_prev != NULL) {
+		pool_stop(p->p_prev);
+		p->p_prev = NULL;
+	}
 	pool_fail_queued(p, 503, "UNAVAILABLE", "the plugin is stopping");
 	for (i = 0; i < p->p_nworkers; i++)
 		worker_stop(p->p_workers[i]);
@@ -232,9 +274,15 @@ pool_stopped(const struct pool *p)
 {
 	int	 i;
 
+	if (!p->p_stopping)
+		return 0;
 	for (i = 0; i < p->p_nworkers; i++)
 		if (worker_state(p->p_workers[i]) != WORKER_DEAD ||
 		    worker_pid(p->p_workers[i]) > 0)
+			return 0;
+	for (i = 0; i < p->p_ngone; i++)
+		if (worker_state(p->p_gone[i]) != WORKER_DEAD ||
+		    worker_pid(p->p_gone[i]) > 0)
 			return 0;
 	return 1;
 }
@@ -249,7 +297,12 @@ pool_free(struct pool *p)
 	pool_fail_queued(p, 503, "UNAVAILABLE", "the plugin is stopping");
 	for (i = 0; i < p->p_nworkers && p->p_workers != NULL; i++)
 		worker_free(p->p_workers[i]);
+	for (i = 0; i < p->p_ngone; i++)
+		worker_free(p->p_gone[i]);
+	ev_timer_stop(p->p_loop, &p->p_gone_timer);
+	free(p->p_gone);
 	free(p->p_workers);
+	free(p->p_inst);
 	json_decref(p->p_task_types);
 	free(p);
 }
@@ -281,20 +334,76 @@ pool_set_limits(struct pool *p, const struct limits_conf *limits)
 
 /*
  * A pool replacing another after a reload serves what the old one served
- * until its own hello says otherwise, so its routes never go missing.
+ * until its own hello says otherwise, so its routes never go missing, and
+ * until one of its own instances has said hello the old pool (borrowed; it
+ * must live until pool_stop() of either) takes its calls.  Then the old
+ * pool hands over its queue and drains: a hitless reload.  1 when the
+ * old pool serves on (the caller must not stop it), else 0.
  */
-void
-pool_inherit(struct pool *p, const struct pool *old)
+int
+pool_inherit(struct pool *p, struct pool *old)
 {
 	if (p->p_task_types == NULL && old->p_task_types != NULL)
 		p->p_task_types = json_deep_copy(old->p_task_types);
+	p->p_restarts = old->p_restarts;
+	if (old->p_stopping || pool_ready_count(old) == 0)
+		return 0;
+	p->p_prev = old;
+	return 1;
 }
 
-/* After a reload: an equal configuration from the new file (borrowed). */
+/* Stops instances past the count, starts new ones up to it: 0 or -1. */
+static int
+pool_resize(struct pool *p, int n)
+{
+	struct worker		**ws, **gone;
+	struct pool_inst	 *inst;
+	struct worker_limits	  wl;
+	int			  i, old = p->p_nworkers;
+
+	if (n < old) {
+		if ((gone = reallocarray(p->p_gone, (size_t)(p->p_ngone +
+		    old - n), sizeof(*gone))) == NULL)
+			return -1;
+		p->p_gone = gone;
+		for (i = n; i < old; i++) {
+			worker_stop(p->p_workers[i]);
+			p->p_gone[p->p_ngone++] = p->p_workers[i];
+			p->p_workers[i] = NULL;
+		}
+		p->p_nworkers = n;
+		ev_timer_start(p->p_loop, &p->p_gone_timer);
+		return 0;
+	}
+	if ((ws = reallocarray(p->p_workers, (size_t)n, sizeof(*ws))) == NULL)
+		return -1;
+	p->p_workers = ws;
+	if ((inst = reallocarray(p->p_inst, (size_t)n, sizeof(*inst))) ==
+	    NULL)
+		return -1;
+	p->p_inst = inst;
+	pool_worker_limits(p, &wl);
+	for (i = old; i < n; i++) {
+		memset(&p->p_inst[i], 0, sizeof(p->p_inst[i]));
+		if ((ws[i] = worker_new(p->p_loop, i, &pool_worker_events, p,
+		    &wl, p->p_conf)) == NULL)
+			return -1;
+		p->p_nworkers = i + 1;
+		if (p->p_launched)
+			worker_start(ws[i]);
+	}
+	return 0;
+}
+
+/*
+ * After a reload: a configuration from the new file (borrowed) equal but
+ * for the number of instances: new ones start beside the others, or the
+ * last ones stop; the others are not touched.
+ */
 void
 pool_set_conf(struct pool *p, struct plugin_conf *pc)
 {
-	int	 i;
+	int	 old = p->p_nworkers, i;
 
 	p->p_conf = pc;
 	/* Rates are not part of the equality: they change in place. */
@@ -302,6 +411,13 @@ pool_set_conf(struct pool *p, struct plugin_conf *pc)
 		rate_set(&p->p_rate[i], pc->pc_rate[i], pc->pc_rate_burst,
 		    ev_now(p->p_loop));
 	pool_update_workers(p);
+	if (pc->pc_instances != old) {
+		if (pool_resize(p, pc->pc_instances) == -1)
+			log_emit(LOG_LEVEL_WARN, pc->pc_name, 0, NULL,
+			    "out of memory changing the instance count");
+		log_emit(LOG_LEVEL_INFO, pc->pc_name, 0, NULL, "instances: "
+		    "%d -> %d, the others untouched", old, p->p_nworkers);
+	}
 }
 
 /* Does the plugin serve this task type (and version, unless NULL)? */
@@ -311,6 +427,10 @@ pool_serves(const struct pool *p, const char *type, const char *version)
 	size_t	 i, j;
 	json_t	*e, *vs, *v;
 
+	/* Task types not known yet (no hello): its name routes to it. */
+	if (p->p_task_types == NULL)
+		return strcmp(type, p->p_conf->pc_name) == 0 &&
+		    (version == NULL || strcmp(version, "v1") == 0);
 	json_array_foreach(p->p_task_types, i, e) {
 		if (strcmp(json_string_value(json_object_get(e, "type")),
 		    type) != 0)
@@ -374,6 +494,9 @@ pool_stats(struct pool *p, struct pool_stats *st)
 		if (worker_state(p->p_workers[i]) == WORKER_STARTING)
 			starting++;
 	}
+	/* During a reload the old instances serve: the plugin is ready. */
+	if (st->ps_ready == 0 && p->p_prev != NULL)
+		st->ps_ready = pool_ready_count(p->p_prev);
 	if (p->p_stopping)
 		st->ps_state = "stopping";
 	else if (st->ps_ready > 0)
@@ -490,6 +613,11 @@ pool_call(struct pool *p, enum pool_op op, const struct msg_request *req,
 	ev_timer_init(&c->c_timer, pool_call_timeout, timeout, 0.);
 	c->c_timer.repeat = timeout;
 	c->c_timer.data = c;
+	if (!p->p_stopping && pool_ready_count(p) == 0 && p->p_prev != NULL &&
+	    pool_ready_count(p->p_prev) > 0) {
+		free(c);
+		return pool_call(p->p_prev, op, req, within, cb, arg);
+	}
 	if (p->p_stopping || pool_ready_count(p) == 0) {
 		pool_call_error(c, 503, "UNAVAILABLE", p->p_stopping ?
 		    "the plugin is stopping" : "the plugin has no ready "
@@ -553,9 +681,25 @@ pool_fail_queued(struct pool *p, int status, const char *code,
 static void
 pool_worker_hello(void *arg, struct worker *w, const struct msg_hello *h)
 {
-	struct pool	*p = arg;
+	struct pool		*p = arg;
+	struct pool		*prev = p->p_prev;
+	struct pool_call	*c;
 
 	(void)w;
+	/* The first of a reload's new instances: the old pool hands over. */
+	if (prev != NULL) {
+		p->p_prev = NULL;
+		while ((c = TAILQ_FIRST(&prev->p_queue)) != NULL) {
+			TAILQ_REMOVE(&prev->p_queue, c, c_link);
+			prev->p_nqueued--;
+			c->c_pool = p;
+			TAILQ_INSERT_TAIL(&p->p_queue, c, c_link);
+			p->p_nqueued++;
+		}
+		log_emit(LOG_LEVEL_INFO, p->p_conf->pc_name, worker_pid(w),
+		    NULL, "a new instance is ready: the old ones drain");
+		pool_stop(prev);
+	}
 	/* The configuration wins over the hello when both name them. */
 	if (p->p_conf->pc_ntask_types == 0 && h->hello_task_types != NULL) {
 		json_decref(p->p_task_types);
@@ -686,12 +830,52 @@ pool_worker_idle(void *arg, struct worker *w)
 	}
 }
 
+/* The instance's index, or -1 for one a smaller count stopped. */
+static int
+pool_index(const struct pool *p, const struct worker *w)
+{
+	int	 i;
+
+	for (i = 0; i < p->p_nworkers; i++)
+		if (p->p_workers[i] == w)
+			return i;
+	return -1;
+}
+
+static const char *const pool_worker_states[] = {
+	"starting", "ready", "draining", "dead", "backoff"
+};
+
+/* Instance i of the plugin, for GET /plugins/v1/NAME: 0, or -1 past them. */
+int
+pool_instance(struct pool *p, int i, struct pool_instance *pi)
+{
+	struct worker	*w;
+
+	if (i < 0 || i >= p->p_nworkers)
+		return -1;
+	w = p->p_workers[i];
+	memset(pi, 0, sizeof(*pi));
+	pi->pi_index = i;
+	pi->pi_pid = worker_pid(w);
+	pi->pi_state = pool_worker_states[worker_state(w)];
+	if (pi->pi_pid > 0)
+		pi->pi_uptime = ev_now(p->p_loop) - p->p_inst[i].pi_since;
+	pi->pi_restarts = p->p_inst[i].pi_restarts;
+	pi->pi_in_flight = worker_in_flight(w);
+	pi->pi_last_error = p->p_inst[i].pi_last_error[0] ?
+	    p->p_inst[i].pi_last_error : NULL;
+	return 0;
+}
+
 static void
 pool_worker_changed(void *arg, struct worker *w)
 {
 	struct pool	*p = arg;
+	int		 i;
 
-	(void)w;
+	if (worker_state(w) == WORKER_STARTING && (i = pool_index(p, w)) != -1)
+		p->p_inst[i].pi_since = ev_now(p->p_loop);
 	/* Nobody is left to serve the queue: do not let it wait. */
 	if (p->p_nqueued > 0 && pool_ready_count(p) == 0)
 		pool_fail_queued(p, 503, "UNAVAILABLE", "the plugin has no "
@@ -702,12 +886,19 @@ static void
 pool_worker_exited(void *arg, struct worker *w, int status, const char *why)
 {
 	struct pool	*p = arg;
+	int		 i;
 
-	(void)w;
 	(void)status;
-	if (!p->p_stopping) {
+	i = pool_index(p, w);
+	if (!p->p_stopping && i != -1) {
 		p->p_restarts++;
 		snprintf(p->p_last_error, sizeof(p->p_last_error), "%s", why);
+		p->p_inst[i].pi_restarts++;
+		snprintf(p->p_inst[i].pi_last_error,
+		    sizeof(p->p_inst[i].pi_last_error), "%s", why);
+		metrics_restart(p->p_conf->pc_name, status == -1 ? "spawn" :
+		    WIFSIGNALED(status) ? "signal" : strstr(why, "handshake") ?
+		    "handshake" : "exit");
 	}
 	if (status == -1)
 		snprintf(p->p_last_exit, sizeof(p->p_last_exit),

@@ -15,7 +15,31 @@
 
 #define REST_POLL_AFTER_MAX	86400000LL	/* ms: a day */
 
-/* One plugin as the listing shows it; detail adds the last exit. */
+/* Each instance as supervisorctl status shows it: pid, state, uptime. */
+static json_t *
+rest_instances_json(struct pool *p)
+{
+	struct pool_instance	 pi;
+	json_t			*a;
+	int			 i;
+
+	a = json_array();
+	for (i = 0; pool_instance(p, i, &pi) == 0; i++)
+		json_array_append_new(a, json_pack("{s:i, s:o, s:s, s:f, s:I, "
+		    "s:i, s:o}", "index", pi.pi_index, "pid", pi.pi_pid > 0 ?
+		    json_integer(pi.pi_pid) : json_null(), "state",
+		    pi.pi_state, "uptime", pi.pi_uptime, "restarts",
+		    (json_int_t)pi.pi_restarts, "in_flight", pi.pi_in_flight,
+		    "last_error", pi.pi_last_error ?
+		    json_string(pi.pi_last_error) : json_null()));
+	return a;
+}
+
+/*
+ * One plugin as the listing shows it (with its last error); detail adds
+ * the last exit and "instance_details", one object per instance
+ * ("instances" stays the count SPEC.md names).
+ */
 json_t *
 rest_plugin_json(struct pool *p, int detail)
 {
@@ -31,11 +55,15 @@ rest_plugin_json(struct pool *p, int detail)
 	    "instances", st.ps_instances, "ready", st.ps_ready,
 	    "in_flight", st.ps_in_flight, "queued", st.ps_queued,
 	    "restarts", (json_int_t)st.ps_restarts);
-	if (o != NULL && detail) {
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "last_error", st.ps_last_error ?
+	    json_string(st.ps_last_error) : json_null());
+	if (detail) {
 		json_object_set_new(o, "last_exit", st.ps_last_exit ?
 		    json_string(st.ps_last_exit) : json_null());
-		json_object_set_new(o, "last_error", st.ps_last_error ?
-		    json_string(st.ps_last_error) : json_null());
+		json_object_set_new(o, "instance_details",
+		    rest_instances_json(p));
 	}
 	return o;
 }

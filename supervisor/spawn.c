@@ -44,9 +44,11 @@ spawn_try(char *out, size_t outlen, const char *fmt, ...)
 
 /*
  * Finds a bare command beside the daemon, in a build tree, in PATH, then
- * in $(libexecdir)/nebula.
+ * in $(libexecdir)/nebula; a command with a slash is taken as it is.  0
+ * with the path in out when it is executable, else -1.  nebula-plugind -t
+ * checks commands with it too.
  */
-static int
+int
 spawn_resolve(const char *cmd, char *out, size_t outlen)
 {
 	char		 self[PATH_MAX], *slash, *path, *dir, *save = NULL;

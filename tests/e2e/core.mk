@@ -9,9 +9,11 @@ E2E_CORE_TESTS = \
 	tests/e2e/core_lifecycle.sh \
 	tests/e2e/core_workers.sh \
 	tests/e2e/ops_backpressure.sh \
+	tests/e2e/ops_check.sh \
 	tests/e2e/ops_crashloop.sh \
 	tests/e2e/ops_fronts.sh \
 	tests/e2e/ops_help.sh \
+	tests/e2e/ops_hitless.sh \
 	tests/e2e/ops_install.sh \
 	tests/e2e/ops_limits.sh \
 	tests/e2e/ops_protocol.sh \

