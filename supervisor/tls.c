@@ -29,19 +29,29 @@ tls_error(char *err, size_t errlen, const char *what, const char *file)
 	    ossl[0] ? ossl : "failed");
 }
 
-/* ALPN: h2 first, then http/1.1, when an HTTP/2 handler is set. */
+/*
+ * ALPN, when an HTTP/2 handler is set: the HTTP/2 front serves gRPC only,
+ * so a client that can speak http/1.1 (curl, browsers, our client) gets
+ * it, and h2 goes to those that offer nothing else (gRPC clients offer h2
+ * alone, or with grpc-exp).
+ */
 static int
 tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char	 protos[] = "\x02h2\x08http/1.1";
+	static const unsigned char	 h1[] = "\x08http/1.1";
+	static const unsigned char	 h2[] = "\x02h2";
 	unsigned char			*sel;
 	unsigned char			 sellen;
 
 	(void)ssl;
 	(void)arg;
-	if (!tls_h2 || SSL_select_next_proto(&sel, &sellen, protos,
-	    sizeof(protos) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+	if (!tls_h2)
+		return SSL_TLSEXT_ERR_NOACK;
+	if (SSL_select_next_proto(&sel, &sellen, h1, sizeof(h1) - 1, in,
+	    inlen) != OPENSSL_NPN_NEGOTIATED &&
+	    SSL_select_next_proto(&sel, &sellen, h2, sizeof(h2) - 1, in,
+	    inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
 	*out = sel;
 	*outlen = sellen;

@@ -277,3 +277,13 @@ pool_call_cancel(struct pool_call *c)
 	json_decref(c->c_req);
 	free(c);
 }
+
+/* The fake has no processes: no instance to describe. */
+int
+pool_instance(struct pool *p, int i, struct pool_instance *pi)
+{
+	(void)p;
+	(void)i;
+	(void)pi;
+	return -1;
+}
