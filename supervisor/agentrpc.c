@@ -247,21 +247,142 @@ rpc_delete_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 	flyteidl__admin__delete_task_request__free_unpacked(req, NULL);
 }
 
-/* Metrics and logs need worker ops no plugin declares yet. */
-static void
-rpc_unimplemented_op(struct grpc_call *g, const uint8_t *msg, size_t len)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static const char *
+rpc_logs_task_type(const Flyteidl__Admin__GetTaskLogsRequest *r)
 {
-	struct call_result	 res;
+	return r->task_type;
+}
 
-	(void)msg;
-	(void)len;
-	if (call_authorize(grpc_metadata(g, "authorization"), NULL, &res) ==
-	    -1) {
-		rpc_fail(g, &res);
+static const char *
+rpc_metrics_task_type(const Flyteidl__Admin__GetTaskMetricsRequest *r)
+{
+	return r->task_type;
+}
+#pragma GCC diagnostic pop
+
+static void
+rpc_metrics_done(void *arg, const struct call_result *res)
+{
+	struct grpc_call	*g = arg;
+	ProtobufCMessage	*m;
+	char			 err[256], msg[320];
+
+	grpc_set_cancel(g, NULL, NULL);
+	if (res->cr_status != 200) {
+		rpc_fail(g, res);
 		return;
 	}
-	grpc_finish(g, GRPC_UNIMPLEMENTED, "no plugin of this daemon declares "
-	    "the logs or metrics operation");
+	if ((m = flyte_metrics_response(res->cr_response, err,
+	    sizeof(err))) == NULL) {
+		snprintf(msg, sizeof(msg), "the plugin's metrics are not "
+		    "Flyte's ExecutionMetricResults: %s", err);
+		grpc_finish(g, GRPC_INTERNAL, msg);
+		return;
+	}
+	rpc_reply(g, m);
+	protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* GetTaskMetrics: the worker's metrics op, when the plugin declares it. */
+static void
+rpc_get_metrics(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	Flyteidl__Admin__GetTaskMetricsRequest	*req;
+	struct call_req				 cq;
+	char					 vbuf[32];
+
+	if ((req = flyteidl__admin__get_task_metrics_request__unpack(NULL, len,
+	    msg)) == NULL) {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
+		    "flyteidl.admin.GetTaskMetricsRequest");
+		return;
+	}
+	if (rpc_category(g, req->task_category, rpc_metrics_task_type(req),
+	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0) {
+		cq.cq_body = flyte_query_body(&req->base);
+		rpc_started(g, call_resource(POOL_OP_METRICS, &cq,
+		    rpc_metrics_done, g));
+		json_decref(cq.cq_body);
+	}
+	flyteidl__admin__get_task_metrics_request__free_unpacked(req, NULL);
+}
+
+/* The lines stream: a header (the token), then one message per body. */
+static void
+rpc_logs_done(void *arg, const struct call_result *res)
+{
+	struct grpc_call	*g = arg;
+	ProtobufCMessage	*m;
+	json_t			*msgs, *j;
+	uint8_t			*buf;
+	size_t			 i, n;
+	char			 err[256], msg[320];
+
+	grpc_set_cancel(g, NULL, NULL);
+	if (res->cr_status != 200) {
+		rpc_fail(g, res);
+		return;
+	}
+	if ((msgs = flyte_logs_json(res->cr_response, err, sizeof(err))) ==
+	    NULL) {
+		snprintf(msg, sizeof(msg), "the plugin's log lines are not "
+		    "Flyte's LogLines: %s", err);
+		grpc_finish(g, GRPC_INTERNAL, msg);
+		return;
+	}
+	json_array_foreach(msgs, i, j) {
+		m = pbjson_decode(
+		    &flyteidl__admin__get_task_logs_response__descriptor, j, 0,
+		    err, sizeof(err));
+		if (m == NULL)
+			goto fail;
+		n = protobuf_c_message_get_packed_size(m);
+		if ((buf = malloc(n ? n : 1)) == NULL) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			snprintf(err, sizeof(err), "out of memory");
+			goto fail;
+		}
+		protobuf_c_message_pack(m, buf);
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (grpc_send(g, buf, n) == -1) {
+			free(buf);
+			snprintf(err, sizeof(err), "cannot send the lines");
+			goto fail;
+		}
+		free(buf);
+	}
+	json_decref(msgs);
+	grpc_finish(g, GRPC_OK, NULL);
+	return;
+fail:
+	json_decref(msgs);
+	grpc_finish(g, GRPC_INTERNAL, err);
+}
+
+/* GetTaskLogs: the worker's logs op, when the plugin declares it. */
+static void
+rpc_get_logs(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	Flyteidl__Admin__GetTaskLogsRequest	*req;
+	struct call_req				 cq;
+	char					 vbuf[32];
+
+	if ((req = flyteidl__admin__get_task_logs_request__unpack(NULL, len,
+	    msg)) == NULL) {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
+		    "flyteidl.admin.GetTaskLogsRequest");
+		return;
+	}
+	if (rpc_category(g, req->task_category, rpc_logs_task_type(req),
+	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0) {
+		cq.cq_body = flyte_query_body(&req->base);
+		rpc_started(g, call_resource(POOL_OP_LOGS, &cq, rpc_logs_done,
+		    g));
+		json_decref(cq.cq_body);
+	}
+	flyteidl__admin__get_task_logs_request__free_unpacked(req, NULL);
 }
 
 static void
@@ -490,9 +611,9 @@ rpc_health_watch(struct grpc_call *g, const uint8_t *msg, size_t len)
 	{ "/flyteidl.service.Async" svc "Service/DeleteTask", 0,	\
 	    rpc_delete_task },						\
 	{ "/flyteidl.service.Async" svc "Service/GetTaskMetrics", 0,	\
-	    rpc_unimplemented_op },					\
+	    rpc_get_metrics },						\
 	{ "/flyteidl.service.Async" svc "Service/GetTaskLogs", 0,	\
-	    rpc_unimplemented_op },					\
+	    rpc_get_logs },						\
 	{ "/flyteidl.service.Sync" svc "Service/ExecuteTaskSync", 1,	\
 	    rpc_execute_sync },						\
 	{ "/flyteidl.service." meta "/" get, 0, rpc_get_agent },	\

@@ -230,6 +230,8 @@ enum pool_op {
 	POOL_OP_CREATE = 0,
 	POOL_OP_GET,
 	POOL_OP_DELETE,
+	POOL_OP_LOGS,		/* optional: declared in the hello */
+	POOL_OP_METRICS,	/* optional: declared in the hello */
 	POOL_NOPS
 };
 struct pool;
@@ -265,6 +267,7 @@ int		 pool_stopped(const struct pool *);
 void		 pool_free(struct pool *);
 int		 pool_started(const struct pool *);
 int		 pool_serves(const struct pool *, const char *, const char *);
+int		 pool_has_op(const struct pool *, enum pool_op);
 const char	*pool_name(const struct pool *);
 const struct plugin_conf *pool_conf(const struct pool *);
 void		 pool_stats(struct pool *, struct pool_stats *);
@@ -352,7 +355,8 @@ struct call_req {
 	const char	*cq_traceparent;	/* or NULL */
 	const char	*cq_type;	/* task type */
 	const char	*cq_version;	/* NULL: first version (Flyte's 0) */
-	json_t		*cq_body;	/* create: borrowed, has task_template */
+	json_t		*cq_body;	/* create: borrowed, has task_template;
+					   logs, metrics: the query or NULL */
 	const char	*cq_body_error;	/* create: why the body is unusable */
 	const char	*cq_raw;	/* create: body bytes to send as is */
 	size_t		 cq_rawlen;

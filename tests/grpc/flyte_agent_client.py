@@ -110,7 +110,9 @@ async_stub = Stub("AsyncAgentService", {
     "GetTask": (U, A.GetTaskRequest, A.GetTaskResponse),
     "DeleteTask": (U, A.DeleteTaskRequest, A.DeleteTaskResponse),
     "GetTaskLogs": ("unary_stream", A.GetTaskLogsRequest,
-                    A.GetTaskLogsResponse)})
+                    A.GetTaskLogsResponse),
+    "GetTaskMetrics": (U, A.GetTaskMetricsRequest,
+                       A.GetTaskMetricsResponse)})
 sync_stub = Stub("SyncAgentService", {
     "ExecuteTaskSync": ("stream_stream", A.ExecuteTaskSyncRequest,
                         A.ExecuteTaskSyncResponse)})
@@ -233,10 +235,73 @@ c, d = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
     metadata=md(), timeout=0.5))
 ok("grpc-timeout bounds the call: DEADLINE_EXCEEDED",
    c == grpc.StatusCode.DEADLINE_EXCEEDED, (c, d))
+em = async_stub.CreateTask(A.CreateTaskRequest(template=template("echo")),
+                           metadata=md()).resource_meta
 c, _ = code_of(lambda: list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
-    task_category=cat("echo"), resource_meta=b"x"), metadata=md())))
+    task_category=cat("echo"), resource_meta=em), metadata=md())))
 ok("GetTaskLogs of a plugin without logs: UNIMPLEMENTED",
    c == grpc.StatusCode.UNIMPLEMENTED, c)
+c, _ = code_of(lambda: async_stub.GetTaskMetrics(A.GetTaskMetricsRequest(
+    task_category=cat("echo"), resource_meta=em), metadata=md()))
+ok("GetTaskMetrics of a plugin without metrics: UNIMPLEMENTED",
+   c == grpc.StatusCode.UNIMPLEMENTED, c)
+
+# Logs and metrics of a plugin that declares them (tw: TW_OPS).
+cr = async_stub.CreateTask(A.CreateTaskRequest(template=template("tw")),
+                           metadata=md())
+logs = list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+    task_category=cat("tw"), resource_meta=cr.resource_meta, lines=5,
+    token="abc"), metadata=md()))
+ok("GetTaskLogs streams a header, then a body",
+   len(logs) == 2 and logs[0].HasField("header") and
+   logs[1].HasField("body"), logs)
+if len(logs) == 2:
+    ok("the header carries the worker's token",
+       logs[0].header.token == "next", logs[0])
+    sl = logs[1].body.structured_lines
+    ok("the worker got the query (lines, token)",
+       len(sl) == 2 and sl[0].message == "lines=5 token=abc\n", sl)
+    ok("a structured line keeps its timestamp and originator",
+       len(sl) == 2 and sl[1].message == "done\n" and
+       sl[1].timestamp.seconds == 1704164645 and
+       sl[1].originator == A.SYSTEM, sl)
+    ok("the deprecated results carry the same lines",
+       list(logs[1].body.results) == ["lines=5 token=abc\n", "done\n"],
+       logs[1].body)
+mreq = A.GetTaskMetricsRequest(task_category=cat("tw"),
+                               resource_meta=cr.resource_meta,
+                               queries=["EXECUTION_METRIC_USED_CPU_AVG"])
+mreq.start_time.FromSeconds(1704164645)
+m = async_stub.GetTaskMetrics(mreq, metadata=md())
+ok("GetTaskMetrics answers the worker's ExecutionMetricResults",
+   len(m.results) == 1 and
+   m.results[0].metric == "EXECUTION_METRIC_USED_CPU_AVG", m)
+ok("the worker got the queries",
+   len(m.results) == 1 and
+   list(m.results[0].data["queries"]) == ["EXECUTION_METRIC_USED_CPU_AVG"],
+   m)
+logs = chan.unary_stream(
+    "/flyteidl.service.AsyncConnectorService/GetTaskLogs",
+    request_serializer=A.GetTaskLogsRequest.SerializeToString,
+    response_deserializer=A.GetTaskLogsResponse.FromString)
+r = list(logs(A.GetTaskLogsRequest(task_category=cat("tw"),
+                                   resource_meta=cr.resource_meta),
+              metadata=md()))
+ok("AsyncConnectorService/GetTaskLogs answers", len(r) == 2, r)
+c, _ = code_of(lambda: async_stub.GetTaskMetrics(A.GetTaskMetricsRequest(
+    task_category=cat("twlogs"), resource_meta=async_stub.CreateTask(
+        A.CreateTaskRequest(template=template("twlogs")),
+        metadata=md()).resource_meta), metadata=md()))
+ok("metrics of a plugin declaring only logs: UNIMPLEMENTED, not sent",
+   c == grpc.StatusCode.UNIMPLEMENTED, c)
+cr = async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("tw", custom={"poll_action": "badresponse"})),
+    metadata=md())
+c, _ = code_of(lambda: list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+    task_category=cat("tw"), resource_meta=cr.resource_meta),
+    metadata=md())))
+ok("logs answered without lines: INTERNAL", c == grpc.StatusCode.INTERNAL,
+   c)
 
 # A sync plugin through ExecuteTaskSync.
 
