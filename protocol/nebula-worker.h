@@ -146,6 +146,19 @@ void	 nw_reply_ok(struct nw_call *);
 void	 nw_reply_error(struct nw_call *, const char *code, const char *fmt,
 	    ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * Typed outputs (protocol/literal.c, also declared in nebula-protocol.h):
+ * plain JSON outputs as Flyte's flyteidl.core.LiteralMap in protojson
+ * (integers, floats, strings, booleans, null, lists as collections,
+ * objects as generic Structs) and back; literal_map_is() tells them apart.
+ * The daemon converts plain outputs for Flyte's clients by itself; a
+ * plugin builds a LiteralMap when it needs a type plain JSON cannot say
+ * (a StructuredDataset, a Blob) or wants our REST routes to show it too.
+ */
+json_t	*literal_map_from_plain(json_t *);	/* new reference, or NULL */
+json_t	*literal_map_to_plain(json_t *);	/* NULL if not a LiteralMap */
+int	 literal_map_is(json_t *);
+
 /* Looking at a call (everything borrowed, valid until the reply). */
 uint64_t	 nw_call_id(const struct nw_call *);
 const char	*nw_call_op(const struct nw_call *);	/* create, get, ... */
