@@ -7,7 +7,11 @@ annotations.proto, which no Debian package ships).
 Prints TAP-like "ok - ..." / "not ok - ..." lines; the exit status is the
 number of failures.
 
-Usage: flyte_agent_client.py HOST:PORT STUBS_DIR [--token T] [--only auth]
+Usage: flyte_agent_client.py HOST:PORT STUBS_DIR [--token T] [--tls CA]
+       [--only auth|tls]
+With --tls the channel is grpc.secure_channel with the CA's certificate
+(grpcio insists on ALPN h2); --only tls lists agents and creates and polls
+an echo job on it.
 """
 import concurrent.futures
 import sys
@@ -17,10 +21,14 @@ ADDR = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
 TOKEN = None
 ONLY = None
+CA = None
 args = sys.argv[3:]
 while args:
     if args[0] == "--token":
         TOKEN = args[1]
+        args = args[2:]
+    elif args[0] == "--tls":
+        CA = args[1]
         args = args[2:]
     elif args[0] == "--only":
         ONLY = args[1]
@@ -87,7 +95,12 @@ def meta(exec_id="exec-1"):
     return m
 
 
-chan = grpc.insecure_channel(ADDR)
+if CA is not None:
+    with open(CA, "rb") as f:
+        chan = grpc.secure_channel(
+            ADDR, grpc.ssl_channel_credentials(root_certificates=f.read()))
+else:
+    chan = grpc.insecure_channel(ADDR)
 grpc.channel_ready_future(chan).result(timeout=20)
 
 
@@ -137,6 +150,19 @@ if ONLY == "auth":
     c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
         template=template("echo"), inputs=inputs(x=1)), metadata=md()))
     ok("good token creates", c == grpc.StatusCode.OK, c)
+    sys.exit(FAILED)
+
+if ONLY == "tls":
+    r = meta_stub.ListAgents(A.ListAgentsRequest(), metadata=md())
+    ok("ListAgents over TLS", any(a.name == "echo" for a in r.agents), r)
+    cr = async_stub.CreateTask(A.CreateTaskRequest(
+        template=template("echo"), inputs=inputs(t=1)), metadata=md())
+    ok("CreateTask over TLS", len(cr.resource_meta) > 0, cr)
+    g = async_stub.GetTask(A.GetTaskRequest(task_category=cat("echo"),
+                                            resource_meta=cr.resource_meta),
+                           metadata=md())
+    ok("GetTask over TLS: typed outputs",
+       g.resource.outputs.literals["t"].scalar.primitive.integer == 1, g)
     sys.exit(FAILED)
 
 # Metadata service.
