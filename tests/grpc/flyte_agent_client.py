@@ -348,6 +348,37 @@ if resps:
     ok("ExecuteTaskSync: outputs are the inputs",
        rs.outputs.literals["q"].scalar.primitive.integer == 5, rs)
 
+
+
+def sync_of(tmpl):
+    def reqs():
+        yield A.ExecuteTaskSyncRequest(header=A.CreateRequestHeader(
+            template=tmpl))
+    return reqs
+
+
+# An asynchronous plugin through ExecuteTaskSync: polled until terminal.
+resps = list(sync_stub.ExecuteTaskSync(
+    sync_of(template("sleep", custom={"seconds": 0.5}))(), metadata=md(),
+    timeout=60))
+ok("ExecuteTaskSync on an async plugin answers once the job is done",
+   len(resps) == 1 and
+   resps[0].header.resource.phase == E.TaskExecution.SUCCEEDED, resps)
+if resps:
+    ok("ExecuteTaskSync on an async plugin: the job's outputs",
+       resps[0].header.resource.outputs.literals["slept"].scalar.primitive
+       .float_value == 0.5, resps[0])
+c, _ = code_of(lambda: list(sync_stub.ExecuteTaskSync(
+    sync_of(template("tw", custom={"poll_action": "badresponse"}))(),
+    metadata=md(), timeout=60)))
+ok("ExecuteTaskSync: a poll that fails ends the call (INTERNAL)",
+   c == grpc.StatusCode.INTERNAL, c)
+c, _ = code_of(lambda: list(sync_stub.ExecuteTaskSync(
+    sync_of(template("sleep", custom={"seconds": 30}))(), metadata=md(),
+    timeout=1)))
+ok("ExecuteTaskSync on a long job: the client's deadline ends it",
+   c == grpc.StatusCode.DEADLINE_EXCEEDED, c)
+
 # 200 concurrent calls multiplexed on one channel.
 with concurrent.futures.ThreadPoolExecutor(max_workers=32) as ex:
     futs = [ex.submit(lambda i=i: async_stub.CreateTask(A.CreateTaskRequest(
