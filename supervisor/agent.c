@@ -310,7 +310,7 @@ agent_logs_done(void *arg, const struct call_result *res)
 	struct http_request	*req = arg;
 	ProtobufCMessage	*m;
 	struct buf		 b;
-	json_t			*msgs, *j;
+	json_t			*msgs, *j, *line;
 	size_t			 i;
 	char			 err[256], msg[320];
 
@@ -332,16 +332,18 @@ agent_logs_done(void *arg, const struct call_result *res)
 		m = pbjson_decode(
 		    &flyteidl__admin__get_task_logs_response__descriptor, j, 0,
 		    err, sizeof(err));
-		if (m == NULL || msg_encode(&b, json_pack("{s:o}", "result",
-		    pbjson_encode(m, PBJSON_PROTO_NAMES))) == -1) {
-			if (m != NULL)
-				protobuf_c_message_free_unpacked(m, NULL);
+		line = m ? json_pack("{s:o}", "result", pbjson_encode(m,
+		    PBJSON_PROTO_NAMES)) : NULL;
+		if (m != NULL)
+			protobuf_c_message_free_unpacked(m, NULL);
+		if (line == NULL || msg_encode(&b, line) == -1) {
+			json_decref(line);
 			json_decref(msgs);
 			buf_release(&b);
 			agent_fail(req, 500, "INTERNAL", "cannot write the lines");
 			return;
 		}
-		protobuf_c_message_free_unpacked(m, NULL);
+		json_decref(line);
 	}
 	json_decref(msgs);
 	http_respond(req, 200, NULL, b.buf_data + b.buf_off, buf_pending(&b));
