@@ -231,6 +231,12 @@ for _ in range(300):
         break
     time.sleep(0.1)
 ok("sleep goes SUCCEEDED", phase == E.TaskExecution.SUCCEEDED, phase)
+logs = list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+    task_category=cat("sleep"), resource_meta=cr.resource_meta),
+    metadata=md()))
+ok("GetTaskLogs of sleep (the C SDK's logs handler): its lines",
+   len(logs) == 2 and [ln.message for ln in logs[1].body.structured_lines]
+   == ["sleep: 2 s asked\n", "sleep: done\n"], logs)
 
 # Status codes.
 c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
