@@ -2,8 +2,8 @@
  * The message codec of the line protocol: one JSON object per line.  It
  * decodes and size-checks what a worker writes (the hello and responses
  * naming an id), encodes messages as compact single lines, holds the rule
- * that matches a task type against a task_types list, and maps a worker's
- * error codes onto HTTP statuses.  The request line has its own codec in
+ * that matches a task type against a task_types list, the optional ops a
+ * hello declares, and maps a worker's error codes onto HTTP statuses.  The request line has its own codec in
  * request.c.
  */
 #include <math.h>
@@ -333,6 +333,43 @@ msg_serves(json_t *task_types, const char *type, const char *version)
 	return 0;
 }
 
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} msg_ops[] = {
+	{ "create", 0 }, { "get", 0 }, { "delete", 0 },
+	{ "logs", MSG_OP_LOGS }, { "metrics", MSG_OP_METRICS },
+};
+
+/*
+ * The hello's "ops": an array of operation names.  The three every worker
+ * serves may be listed or not; names this daemon does not know are ignored
+ * so that a newer worker still starts.
+ */
+static int
+msg_hello_ops(json_t *ops, unsigned *bits, char *err, size_t errlen)
+{
+	size_t	 i, k;
+	json_t	*v;
+
+	*bits = 0;
+	if (!json_is_array(ops)) {
+		snprintf(err, errlen, "hello ops must be an array of strings");
+		return -1;
+	}
+	json_array_foreach(ops, i, v) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "hello ops[%zu] is not a string",
+			    i);
+			return -1;
+		}
+		for (k = 0; k < sizeof(msg_ops) / sizeof(msg_ops[0]); k++)
+			if (strcmp(msg_ops[k].name, json_string_value(v)) == 0)
+				*bits |= msg_ops[k].bit;
+	}
+	return 0;
+}
+
 /* Parses {"hello": {...}}; the caller clears it with msg_hello_clear(). */
 int
 msg_hello_parse(json_t *obj, struct msg_hello *h, char *err, size_t errlen)
@@ -382,6 +419,11 @@ msg_hello_parse(json_t *obj, struct msg_hello *h, char *err, size_t errlen)
 		}
 		h->hello_task_types = json_incref(v);
 	}
+	if ((v = json_object_get(hello, "ops")) != NULL &&
+	    msg_hello_ops(v, &h->hello_ops, err, errlen) == -1) {
+		msg_hello_clear(h);
+		return -1;
+	}
 	return 0;
 }
 
@@ -408,6 +450,23 @@ msg_hello_new(const char *name, json_t *task_types, int concurrency)
 	if (task_types != NULL)
 		json_object_set(hello, "task_types", task_types);
 	return json_pack("{s:o}", "hello", hello);
+}
+
+/* Declares ops (MSG_OP_*) in a hello made by msg_hello_new: "ops". */
+int
+msg_hello_set_ops(json_t *obj, unsigned ops)
+{
+	json_t	*list;
+	size_t	 k;
+
+	if ((list = json_array()) == NULL)
+		return -1;
+	for (k = 0; k < sizeof(msg_ops) / sizeof(msg_ops[0]); k++)
+		if (msg_ops[k].bit == 0 || (ops & msg_ops[k].bit) != 0)
+			json_array_append_new(list,
+			    json_string(msg_ops[k].name));
+	return json_object_set_new(json_object_get(obj, "hello"), "ops",
+	    list);
 }
 
 /* A worker's own error code as an HTTP status (SPEC.md section 2). */

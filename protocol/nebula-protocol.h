@@ -56,17 +56,23 @@ int	 literal_map_is(json_t *);
 int	 msg_limits_check(json_t *, char *, size_t);
 int	 msg_line_id(const char *, size_t, uint64_t *);
 #define MSG_HELLO_FIRST_LINE	"{\"hello\": {\"protocol\": 1, ...}}"
+/* The optional ops a hello may declare in "ops" (create, get, delete are
+   always served). */
+#define MSG_OP_LOGS	0x01
+#define MSG_OP_METRICS	0x02
 struct msg_hello {
-	int	 hello_protocol;
-	char	*hello_name;		/* may be NULL */
-	json_t	*hello_task_types;	/* array or NULL; owned */
-	int	 hello_concurrency;
+	int		 hello_protocol;
+	char		*hello_name;		/* may be NULL */
+	json_t		*hello_task_types;	/* array or NULL; owned */
+	int		 hello_concurrency;
+	unsigned	 hello_ops;		/* MSG_OP_* declared */
 };
 json_t	*msg_decode(const char *, size_t, char *, size_t);
 int	 msg_encode(struct buf *, json_t *);
 int	 msg_hello_parse(json_t *, struct msg_hello *, char *, size_t);
 void	 msg_hello_clear(struct msg_hello *);
 json_t	*msg_hello_new(const char *, json_t *, int);
+int	 msg_hello_set_ops(json_t *, unsigned);
 int	 msg_id(json_t *, uint64_t *);
 int	 msg_task_types_valid(json_t *, char *, size_t);
 int	 msg_error_status(const char *);

@@ -1,6 +1,6 @@
 /*
  * nebula-worker: the C worker SDK.  A plugin fills in a struct nw_plugin
- * with its name, task types and three handlers, and calls nw_run(), which
+ * with its name, task types and handlers, and calls nw_run(), which
  * speaks the line protocol (SPEC.md section 3) on stdin and stdout until
  * stdin reaches end of file.  Build with `pkg-config --cflags --libs
  * nebula-worker`.
@@ -82,6 +82,16 @@ struct nw_plugin {
 	nw_handler		*nwp_delete;	/* NULL: answered ok */
 	nw_tick			*nwp_tick;	/* optional */
 	void			*nwp_arg;	/* passed to handlers and tick */
+	/*
+	 * Optional ops, declared in the hello only when set (the daemon
+	 * never sends an op a worker did not declare): a job's log lines
+	 * (answer with nw_reply_lines) and its metrics (nw_reply_results).
+	 * Their requests carry resource_meta and the query: logs "lines"
+	 * (how many, 0 or absent: all) and "token" (the page); metrics
+	 * "queries", "start_time", "end_time", "step".
+	 */
+	nw_handler		*nwp_logs;
+	nw_handler		*nwp_metrics;
 };
 
 /*
@@ -110,6 +120,21 @@ void	 nw_reply_resource(struct nw_call *, json_t *resource);
 void	 nw_reply_phase(struct nw_call *, const char *phase, json_t *outputs,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * Answers a logs request: lines (taken) is an array whose elements are
+ * strings (one line each, with its line ending) or objects {"message",
+ * "timestamp" (RFC 3339), "originator" ("USER", "SYSTEM")}; token (may be
+ * NULL) names the next page when there is one.
+ */
+void	 nw_reply_lines(struct nw_call *, json_t *lines, const char *token);
+
+/*
+ * Answers a metrics request: results (taken) is an array of Flyte's
+ * ExecutionMetricResult in protojson, {"metric": "...", "data": {...}},
+ * data in Prometheus' range query result format.
+ */
+void	 nw_reply_results(struct nw_call *, json_t *results);
+
 /* Answers a delete: {"id": N}. */
 void	 nw_reply_ok(struct nw_call *);
 
@@ -121,9 +146,22 @@ void	 nw_reply_ok(struct nw_call *);
 void	 nw_reply_error(struct nw_call *, const char *code, const char *fmt,
 	    ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * Typed outputs (protocol/literal.c, also declared in nebula-protocol.h):
+ * plain JSON outputs as Flyte's flyteidl.core.LiteralMap in protojson
+ * (integers, floats, strings, booleans, null, lists as collections,
+ * objects as generic Structs) and back; literal_map_is() tells them apart.
+ * The daemon converts plain outputs for Flyte's clients by itself; a
+ * plugin builds a LiteralMap when it needs a type plain JSON cannot say
+ * (a StructuredDataset, a Blob) or wants our REST routes to show it too.
+ */
+json_t	*literal_map_from_plain(json_t *);	/* new reference, or NULL */
+json_t	*literal_map_to_plain(json_t *);	/* NULL if not a LiteralMap */
+int	 literal_map_is(json_t *);
+
 /* Looking at a call (everything borrowed, valid until the reply). */
 uint64_t	 nw_call_id(const struct nw_call *);
-const char	*nw_call_op(const struct nw_call *);	/* create/get/delete */
+const char	*nw_call_op(const struct nw_call *);	/* create, get, ... */
 json_t		*nw_call_request(const struct nw_call *);
 const char	*nw_call_task_type(const struct nw_call *);	/* or "" */
 const char	*nw_call_version(const struct nw_call *);	/* or "" */

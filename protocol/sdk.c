@@ -275,6 +275,41 @@ nw_reply_phase(struct nw_call *c, const char *phase, json_t *outputs,
 }
 
 void
+nw_reply_lines(struct nw_call *c, json_t *lines, const char *token)
+{
+	json_t	*resp;
+
+	if (nw_check_op(c, "logs", "lines") == -1) {
+		json_decref(lines);
+		return;
+	}
+	if (!json_is_array(lines)) {
+		json_decref(lines);
+		nw_send_error(c, "INTERNAL", "worker gave no lines array");
+		return;
+	}
+	resp = json_pack("{s:o}", "lines", lines);
+	if (resp != NULL && token != NULL && *token != '\0')
+		json_object_set_new(resp, "token", json_string(token));
+	nw_send(c, resp);
+}
+
+void
+nw_reply_results(struct nw_call *c, json_t *results)
+{
+	if (nw_check_op(c, "metrics", "results") == -1) {
+		json_decref(results);
+		return;
+	}
+	if (!json_is_array(results)) {
+		json_decref(results);
+		nw_send_error(c, "INTERNAL", "worker gave no results array");
+		return;
+	}
+	nw_send(c, json_pack("{s:o}", "results", results));
+}
+
+void
 nw_reply_ok(struct nw_call *c)
 {
 	if (nw_check_op(c, "delete", "ok") == -1)
@@ -408,6 +443,8 @@ nw_hello(const struct nw_plugin *p)
 		}
 	}
 	if ((hello = msg_hello_new(p->nwp_name, tt, conc)) == NULL ||
+	    msg_hello_set_ops(hello, (p->nwp_logs ? MSG_OP_LOGS : 0) |
+	    (p->nwp_metrics ? MSG_OP_METRICS : 0)) == -1 ||
 	    msg_encode(&nw.st_outbuf, hello) == -1) {
 		nw_log("cannot encode the hello");
 		goto fail;
@@ -492,7 +529,11 @@ nw_dispatch(const struct nw_plugin *p, const char *line, size_t len)
 			nw_reply_ok(c);
 			return;
 		}
-	} else {
+	} else if (strcmp(c->c_op, "logs") == 0)
+		h = p->nwp_logs;
+	else if (strcmp(c->c_op, "metrics") == 0)
+		h = p->nwp_metrics;
+	else {
 		nw_reply_error(c, "UNIMPLEMENTED", "unknown op \"%s\"",
 		    c->c_op);
 		return;

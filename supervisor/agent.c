@@ -7,6 +7,7 @@
  * google.rpc.Status JSON.  Each handler translates onto the call layer
  * through flyte.c.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,14 +203,215 @@ agent_resource(struct http_request *req, char **arg, int narg)
 		req->req_router = ca;
 }
 
-/* Metrics and logs need worker ops no plugin declares yet. */
-static void
-agent_unimplemented(struct http_request *req, char **arg, int narg)
+/* One %XX-decoded query component, NUL-ended, in place; -1 if malformed. */
+static int
+agent_unescape(char *s)
 {
-	(void)arg;
+	char	*o = s, hex[3] = { 0 };
+
+	for (; *s != '\0'; s++) {
+		if (*s == '+')
+			*o++ = ' ';
+		else if (*s == '%') {
+			if (!isxdigit((unsigned char)s[1]) ||
+			    !isxdigit((unsigned char)s[2]))
+				return -1;
+			hex[0] = s[1];
+			hex[1] = s[2];
+			*o++ = (char)strtol(hex, NULL, 16);
+			s += 2;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return 0;
+}
+
+/*
+ * The query string as grpc-gateway reads it into the request message:
+ * name=value pairs of the message's fields (either naming), a repeated
+ * field (queries) by repeating its name.  Parsed strictly into a message
+ * of type d, then back to the worker's query members; NULL with a reason.
+ */
+static json_t *
+agent_query(struct http_request *req, const ProtobufCMessageDescriptor *d,
+    char *err, size_t errlen)
+{
+	ProtobufCMessage	*m;
+	json_t			*q, *v, *prev;
+	char			*copy, *pair, *next, *eq;
+
+	q = json_object();
+	copy = strdup(req->req_query ? req->req_query : "");
+	if (q == NULL || copy == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (pair = copy; pair != NULL && *pair != '\0'; pair = next) {
+		if ((next = strchr(pair, '&')) != NULL)
+			*next++ = '\0';
+		if ((eq = strchr(pair, '=')) != NULL)
+			*eq++ = '\0';
+		if (agent_unescape(pair) == -1 || (eq != NULL &&
+		    agent_unescape(eq) == -1) || (v = json_string(eq ? eq :
+		    "")) == NULL) {
+			snprintf(err, errlen, "the query string is malformed");
+			goto fail;
+		}
+		prev = json_object_get(q, pair);
+		if (json_is_array(prev))
+			json_array_append_new(prev, v);
+		else if (prev != NULL || strcmp(pair, "queries") == 0)
+			json_object_set_new(q, pair, prev ? json_pack("[O, o]",
+			    prev, v) : json_pack("[o]", v));
+		else
+			json_object_set_new(q, pair, v);
+	}
+	free(copy);
+	copy = NULL;
+	if ((m = pbjson_decode(d, q, 0, err, errlen)) == NULL)
+		goto fail;
+	json_decref(q);
+	q = flyte_query_body(m);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return q;
+fail:
+	free(copy);
+	json_decref(q);
+	return NULL;
+}
+
+static void
+agent_metrics_done(void *arg, const struct call_result *res)
+{
+	struct http_request	*req = arg;
+	ProtobufCMessage	*m;
+	char			 err[256], msg[320];
+
+	req->req_router = NULL;
+	if (res->cr_status != 200) {
+		agent_answer(req, res, NULL);
+		return;
+	}
+	if ((m = flyte_metrics_response(res->cr_response, err,
+	    sizeof(err))) == NULL) {
+		snprintf(msg, sizeof(msg), "the plugin's metrics are not "
+		    "Flyte's ExecutionMetricResults: %s", err);
+		agent_fail(req, 502, "WORKER_FAILED", msg);
+		return;
+	}
+	agent_answer(req, NULL, m);
+	protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/*
+ * The GetTaskLogs stream as grpc-gateway writes a server stream: one
+ * {"result": GetTaskLogsResponse} per line, the header first.
+ */
+static void
+agent_logs_done(void *arg, const struct call_result *res)
+{
+	struct http_request	*req = arg;
+	ProtobufCMessage	*m;
+	struct buf		 b;
+	json_t			*msgs, *j, *line;
+	size_t			 i;
+	char			 err[256], msg[320];
+
+	req->req_router = NULL;
+	if (res->cr_status != 200) {
+		agent_answer(req, res, NULL);
+		return;
+	}
+	if ((msgs = flyte_logs_json(res->cr_response, err, sizeof(err))) ==
+	    NULL) {
+		snprintf(msg, sizeof(msg), "the plugin's log lines are not "
+		    "Flyte's LogLines: %s", err);
+		agent_fail(req, 502, "WORKER_FAILED", msg);
+		return;
+	}
+	memset(&b, 0, sizeof(b));
+	json_array_foreach(msgs, i, j) {
+		/* Checked by flyte_logs_json: written as Flyte writes it. */
+		m = pbjson_decode(
+		    &flyteidl__admin__get_task_logs_response__descriptor, j, 0,
+		    err, sizeof(err));
+		line = m ? json_pack("{s:o}", "result", pbjson_encode(m,
+		    PBJSON_PROTO_NAMES)) : NULL;
+		if (m != NULL)
+			protobuf_c_message_free_unpacked(m, NULL);
+		if (line == NULL || msg_encode(&b, line) == -1) {
+			json_decref(line);
+			json_decref(msgs);
+			buf_release(&b);
+			agent_fail(req, 500, "INTERNAL", "cannot write the lines");
+			return;
+		}
+		json_decref(line);
+	}
+	json_decref(msgs);
+	http_respond(req, 200, NULL, b.buf_data + b.buf_off, buf_pending(&b));
+	buf_release(&b);
+}
+
+/*
+ * GET .../task/metrics|logs/{name}/{version}/{resource_meta}?query: the
+ * plugin's metrics or logs op; 501 when it does not declare it.
+ */
+static void
+agent_op(struct http_request *req, char **arg, int narg, enum pool_op op)
+{
+	struct call_req	 cq;
+	struct call	*ca;
+	json_t		*query;
+	char		*end, *rid, vbuf[32], err[256];
+	long		 v;
+	size_t		 len;
+
 	(void)narg;
-	agent_fail(req, 501, "UNIMPLEMENTED", "no plugin of this daemon "
-	    "declares the logs or metrics operation");
+	v = strtol(arg[1], &end, 10);
+	if (arg[1][0] == '\0' || *end != '\0' || v < 0 || v > INT32_MAX) {
+		agent_fail(req, 400, "BAD_REQUEST", "the task category version "
+		    "must be an integer");
+		return;
+	}
+	if ((query = agent_query(req, op == POOL_OP_LOGS ?
+	    &flyteidl__admin__get_task_logs_request__descriptor :
+	    &flyteidl__admin__get_task_metrics_request__descriptor, err,
+	    sizeof(err))) == NULL) {
+		agent_fail(req, 400, "BAD_REQUEST", err);
+		return;
+	}
+	router_call_req(req, &cq);
+	cq.cq_type = arg[0];
+	cq.cq_version = flyte_version((int32_t)v, vbuf, sizeof(vbuf));
+	cq.cq_body = query;
+	rid = flyte_b64_decode(arg[2], strlen(arg[2]), &len);
+	if (rid != NULL && strncmp(rid, "ey", 2) == 0) {
+		cq.cq_rid = rid;
+		cq.cq_ridlen = len;
+	} else {
+		cq.cq_rid = arg[2];
+		cq.cq_ridlen = strlen(arg[2]);
+	}
+	ca = call_resource(op, &cq, op == POOL_OP_LOGS ? agent_logs_done :
+	    agent_metrics_done, req);
+	free(rid);
+	json_decref(query);
+	if (ca != NULL)
+		req->req_router = ca;
+}
+
+static void
+agent_metrics(struct http_request *req, char **arg, int narg)
+{
+	agent_op(req, arg, narg, POOL_OP_METRICS);
+}
+
+static void
+agent_logs(struct http_request *req, char **arg, int narg)
+{
+	agent_op(req, arg, narg, POOL_OP_LOGS);
 }
 
 static void
@@ -273,9 +475,8 @@ agent_get(struct http_request *req, char **arg, int narg)
 	{ ROUTE_M(HTTP_DELETE), one "/task_executions/{}/{}/{}",	\
 	    ROUTE_STARTED, agent_resource },				\
 	{ GET, one "/task/metrics/{}/{}/{}", ROUTE_STARTED,		\
-	    agent_unimplemented },					\
-	{ GET, one "/task/logs/{}/{}/{}", ROUTE_STARTED,		\
-	    agent_unimplemented }
+	    agent_metrics },						\
+	{ GET, one "/task/logs/{}/{}/{}", ROUTE_STARTED, agent_logs }
 
 static const struct route agent_routes[] = {
 	ROUTES("agent", "agents"),

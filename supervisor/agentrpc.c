@@ -20,6 +20,25 @@ struct rpc_sync {
 	json_t					*rs_inputs;
 };
 
+/*
+ * ExecuteTaskSync once the inputs are in: the create, then, when the
+ * plugin answered it without a resource (an asynchronous job), gets every
+ * rp_every seconds (doubling up to RPC_POLL_MAX) until the job is
+ * terminal.  The client's deadline or its reset ends it; a client that
+ * leaves while the job runs has it deleted.
+ */
+struct rpc_poll {
+	struct grpc_call	*rp_g;
+	struct call		*rp_ca;		/* the call in flight, or NULL */
+	ev_timer		 rp_timer;
+	char			*rp_rid;	/* once created */
+	double			 rp_every;
+	char			 rp_type[128];
+	char			 rp_version[64];	/* "" for the first */
+};
+#define RPC_POLL_FIRST	0.1
+#define RPC_POLL_MAX	5.0
+
 static void
 rpc_reply(struct grpc_call *g, const ProtobufCMessage *m)
 {
@@ -90,10 +109,16 @@ rpc_created(void *arg, const struct call_result *res)
 	rpc_reply(g, &r.base);
 }
 
-/* Starts a create from a Flyte request or sync header (and inputs). */
-static void
+/*
+ * Starts a create from a Flyte request or sync header (and inputs, taken)
+ * with cb and arg; a sync call's poll (else NULL) keeps the route.  -1
+ * when answered at once with an error of the request (the call is
+ * finished); else the call layer's call, NULL when it answered at once.
+ */
+static int
 rpc_create_from(struct grpc_call *g, const ProtobufCMessage *m,
-    json_t *inputs, call_done_cb *cb)
+    json_t *inputs, call_done_cb *cb, void *arg, struct rpc_poll *rp,
+    struct call **ca)
 {
 	struct call_req	 cq;
 	json_t		*body;
@@ -101,25 +126,33 @@ rpc_create_from(struct grpc_call *g, const ProtobufCMessage *m,
 	char		 err[256], vbuf[32];
 	int32_t		 version;
 
+	*ca = NULL;
 	if ((body = flyte_create_body(m, inputs, &type, &version, err,
 	    sizeof(err))) == NULL ||
 	    msg_limits_check(body, err, sizeof(err)) == -1) {
 		json_decref(body);
 		grpc_finish(g, GRPC_INVALID_ARGUMENT, err);
-		return;
+		return -1;
 	}
 	rpc_call_req(g, &cq);
 	cq.cq_type = type;
 	cq.cq_version = flyte_version(version, vbuf, sizeof(vbuf));
 	cq.cq_body = body;
-	rpc_started(g, call_create(&cq, cb, g));
+	if (rp != NULL) {
+		snprintf(rp->rp_type, sizeof(rp->rp_type), "%s", type);
+		snprintf(rp->rp_version, sizeof(rp->rp_version), "%s",
+		    cq.cq_version ? cq.cq_version : "");
+	}
+	*ca = call_create(&cq, cb, arg);
 	json_decref(body);
+	return 0;
 }
 
 static void
 rpc_create_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 {
 	Flyteidl__Admin__CreateTaskRequest	*req;
+	struct call				*ca;
 
 	req = flyteidl__admin__create_task_request__unpack(NULL, len, msg);
 	if (req == NULL) {
@@ -127,7 +160,9 @@ rpc_create_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 		    "flyteidl.admin.CreateTaskRequest");
 		return;
 	}
-	rpc_create_from(g, &req->base, NULL, rpc_created);
+	if (rpc_create_from(g, &req->base, NULL, rpc_created, g, NULL,
+	    &ca) == 0)
+		rpc_started(g, ca);
 	flyteidl__admin__create_task_request__free_unpacked(req, NULL);
 }
 
@@ -249,21 +284,142 @@ rpc_delete_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 	flyteidl__admin__delete_task_request__free_unpacked(req, NULL);
 }
 
-/* Metrics and logs need worker ops no plugin declares yet. */
-static void
-rpc_unimplemented_op(struct grpc_call *g, const uint8_t *msg, size_t len)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static const char *
+rpc_logs_task_type(const Flyteidl__Admin__GetTaskLogsRequest *r)
 {
-	struct call_result	 res;
+	return r->task_type;
+}
 
-	(void)msg;
-	(void)len;
-	if (call_authorize(grpc_metadata(g, "authorization"), NULL, &res) ==
-	    -1) {
-		rpc_fail(g, &res);
+static const char *
+rpc_metrics_task_type(const Flyteidl__Admin__GetTaskMetricsRequest *r)
+{
+	return r->task_type;
+}
+#pragma GCC diagnostic pop
+
+static void
+rpc_metrics_done(void *arg, const struct call_result *res)
+{
+	struct grpc_call	*g = arg;
+	ProtobufCMessage	*m;
+	char			 err[256], msg[320];
+
+	grpc_set_cancel(g, NULL, NULL);
+	if (res->cr_status != 200) {
+		rpc_fail(g, res);
 		return;
 	}
-	grpc_finish(g, GRPC_UNIMPLEMENTED, "no plugin of this daemon declares "
-	    "the logs or metrics operation");
+	if ((m = flyte_metrics_response(res->cr_response, err,
+	    sizeof(err))) == NULL) {
+		snprintf(msg, sizeof(msg), "the plugin's metrics are not "
+		    "Flyte's ExecutionMetricResults: %s", err);
+		grpc_finish(g, GRPC_INTERNAL, msg);
+		return;
+	}
+	rpc_reply(g, m);
+	protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* GetTaskMetrics: the worker's metrics op, when the plugin declares it. */
+static void
+rpc_get_metrics(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	Flyteidl__Admin__GetTaskMetricsRequest	*req;
+	struct call_req				 cq;
+	char					 vbuf[32];
+
+	if ((req = flyteidl__admin__get_task_metrics_request__unpack(NULL, len,
+	    msg)) == NULL) {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
+		    "flyteidl.admin.GetTaskMetricsRequest");
+		return;
+	}
+	if (rpc_category(g, req->task_category, rpc_metrics_task_type(req),
+	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0) {
+		cq.cq_body = flyte_query_body(&req->base);
+		rpc_started(g, call_resource(POOL_OP_METRICS, &cq,
+		    rpc_metrics_done, g));
+		json_decref(cq.cq_body);
+	}
+	flyteidl__admin__get_task_metrics_request__free_unpacked(req, NULL);
+}
+
+/* The lines stream: a header (the token), then one message per body. */
+static void
+rpc_logs_done(void *arg, const struct call_result *res)
+{
+	struct grpc_call	*g = arg;
+	ProtobufCMessage	*m;
+	json_t			*msgs, *j;
+	uint8_t			*buf;
+	size_t			 i, n;
+	char			 err[256], msg[320];
+
+	grpc_set_cancel(g, NULL, NULL);
+	if (res->cr_status != 200) {
+		rpc_fail(g, res);
+		return;
+	}
+	if ((msgs = flyte_logs_json(res->cr_response, err, sizeof(err))) ==
+	    NULL) {
+		snprintf(msg, sizeof(msg), "the plugin's log lines are not "
+		    "Flyte's LogLines: %s", err);
+		grpc_finish(g, GRPC_INTERNAL, msg);
+		return;
+	}
+	json_array_foreach(msgs, i, j) {
+		m = pbjson_decode(
+		    &flyteidl__admin__get_task_logs_response__descriptor, j, 0,
+		    err, sizeof(err));
+		if (m == NULL)
+			goto fail;
+		n = protobuf_c_message_get_packed_size(m);
+		if ((buf = malloc(n ? n : 1)) == NULL) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			snprintf(err, sizeof(err), "out of memory");
+			goto fail;
+		}
+		protobuf_c_message_pack(m, buf);
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (grpc_send(g, buf, n) == -1) {
+			free(buf);
+			snprintf(err, sizeof(err), "cannot send the lines");
+			goto fail;
+		}
+		free(buf);
+	}
+	json_decref(msgs);
+	grpc_finish(g, GRPC_OK, NULL);
+	return;
+fail:
+	json_decref(msgs);
+	grpc_finish(g, GRPC_INTERNAL, err);
+}
+
+/* GetTaskLogs: the worker's logs op, when the plugin declares it. */
+static void
+rpc_get_logs(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	Flyteidl__Admin__GetTaskLogsRequest	*req;
+	struct call_req				 cq;
+	char					 vbuf[32];
+
+	if ((req = flyteidl__admin__get_task_logs_request__unpack(NULL, len,
+	    msg)) == NULL) {
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
+		    "flyteidl.admin.GetTaskLogsRequest");
+		return;
+	}
+	if (rpc_category(g, req->task_category, rpc_logs_task_type(req),
+	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0) {
+		cq.cq_body = flyte_query_body(&req->base);
+		rpc_started(g, call_resource(POOL_OP_LOGS, &cq, rpc_logs_done,
+		    g));
+		json_decref(cq.cq_body);
+	}
+	flyteidl__admin__get_task_logs_request__free_unpacked(req, NULL);
 }
 
 static void
@@ -278,10 +434,50 @@ rpc_sync_free(struct rpc_sync *rs)
 	free(rs);
 }
 
+static void	rpc_poll_get(struct ev_loop *, ev_timer *, int);
+
 static void
-rpc_synced(void *arg, const struct call_result *res)
+rpc_poll_free(struct rpc_poll *rp)
 {
-	struct grpc_call	*g = arg;
+	ev_timer_stop(ev_default_loop(0), &rp->rp_timer);
+	free(rp->rp_rid);
+	free(rp);
+}
+
+static void
+rpc_poll_ignore(void *arg, const struct call_result *res)
+{
+	(void)arg;
+	(void)res;
+}
+
+/* The stream went first: the get in flight is dropped, the job deleted. */
+static void
+rpc_poll_cancel(void *arg)
+{
+	struct rpc_poll	*rp = arg;
+	struct call_req	 cq;
+
+	call_cancel(rp->rp_ca);
+	if (rp->rp_rid != NULL) {
+		memset(&cq, 0, sizeof(cq));
+		cq.cq_token = grpc_metadata(rp->rp_g, "authorization");
+		cq.cq_request_id = grpc_request_id(rp->rp_g);
+		cq.cq_type = rp->rp_type;
+		cq.cq_version = rp->rp_version[0] ? rp->rp_version : NULL;
+		cq.cq_rid = rp->rp_rid;
+		cq.cq_ridlen = strlen(rp->rp_rid);
+		/* Nobody waits for it: its call frees itself when answered. */
+		call_resource(POOL_OP_DELETE, &cq, rpc_poll_ignore, NULL);
+	}
+	rpc_poll_free(rp);
+}
+
+/* Answers the sync call with the resource (terminal, or inline). */
+static void
+rpc_poll_answer(struct rpc_poll *rp, json_t *resource)
+{
+	struct grpc_call	*g = rp->rp_g;
 	Flyteidl__Admin__ExecuteTaskSyncResponse r =
 	    FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_RESPONSE__INIT;
 	Flyteidl__Admin__ExecuteTaskSyncResponseHeader h =
@@ -289,18 +485,9 @@ rpc_synced(void *arg, const struct call_result *res)
 	char			 err[256], msg[320];
 
 	grpc_set_cancel(g, NULL, NULL);
-	if (res->cr_status != 200) {
-		rpc_fail(g, res);
-		return;
-	}
-	if (res->cr_resource == NULL) {
-		grpc_finish(g, GRPC_FAILED_PRECONDITION, "the plugin is not "
-		    "synchronous: it answered create without a resource; use "
-		    "AsyncAgentService");
-		return;
-	}
-	if ((h.resource = flyte_resource(res->cr_resource, err,
-	    sizeof(err))) == NULL) {
+	rpc_poll_free(rp);
+	if ((h.resource = flyte_resource(resource, err, sizeof(err))) ==
+	    NULL) {
 		snprintf(msg, sizeof(msg), "the plugin's resource is not a "
 		    "valid Flyte resource: %s", err);
 		grpc_finish(g, GRPC_INTERNAL, msg);
@@ -312,12 +499,111 @@ rpc_synced(void *arg, const struct call_result *res)
 	protobuf_c_message_free_unpacked(&h.resource->base, NULL);
 }
 
+static int
+rpc_phase_terminal(json_t *resource)
+{
+	static const char *const done[] = {
+		"SUCCEEDED", "FAILED", "RETRYABLE_FAILED", "ABORTED", NULL
+	};
+	const char	*phase;
+	size_t		 i;
+
+	phase = json_string_value(json_object_get(resource, "phase"));
+	for (i = 0; phase != NULL && done[i] != NULL; i++)
+		if (strcmp(done[i], phase) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+rpc_poll_fail(struct rpc_poll *rp, const struct call_result *res)
+{
+	struct grpc_call	*g = rp->rp_g;
+
+	grpc_set_cancel(g, NULL, NULL);
+	rpc_poll_free(rp);
+	rpc_fail(g, res);
+}
+
+/* A poll's answer: terminal ends the call, else the next poll later. */
+static void
+rpc_polled(void *arg, const struct call_result *res)
+{
+	struct rpc_poll	*rp = arg;
+
+	rp->rp_ca = NULL;
+	if (res->cr_status != 200) {
+		rpc_poll_fail(rp, res);
+		return;
+	}
+	if (rpc_phase_terminal(res->cr_resource)) {
+		rpc_poll_answer(rp, res->cr_resource);
+		return;
+	}
+	rp->rp_every = rp->rp_every * 2 > RPC_POLL_MAX ? RPC_POLL_MAX :
+	    rp->rp_every * 2;
+	ev_timer_set(&rp->rp_timer, rp->rp_every, 0.);
+	ev_timer_start(ev_default_loop(0), &rp->rp_timer);
+}
+
+static void
+rpc_poll_get(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct rpc_poll	*rp = t->data;
+	struct call_req	 cq;
+	struct call	*ca;
+
+	(void)loop;
+	(void)revents;
+	rpc_call_req(rp->rp_g, &cq);
+	cq.cq_timeout = 0;	/* the op's; the client's deadline resets */
+	cq.cq_type = rp->rp_type;
+	cq.cq_version = rp->rp_version[0] ? rp->rp_version : NULL;
+	cq.cq_rid = rp->rp_rid;
+	cq.cq_ridlen = strlen(rp->rp_rid);
+	/* NULL: answered at once, rp may be gone. */
+	if ((ca = call_resource(POOL_OP_GET, &cq, rpc_polled, rp)) != NULL)
+		rp->rp_ca = ca;
+}
+
+/*
+ * The create's answer: a synchronous plugin's inline resource answers at
+ * once; an asynchronous job is polled until it is terminal, as flytekit's
+ * sync agents block until their job is done.
+ */
+static void
+rpc_synced(void *arg, const struct call_result *res)
+{
+	struct rpc_poll	*rp = arg;
+
+	rp->rp_ca = NULL;
+	if (res->cr_status != 200) {
+		rpc_poll_fail(rp, res);
+		return;
+	}
+	if (res->cr_resource != NULL) {
+		rpc_poll_answer(rp, res->cr_resource);
+		return;
+	}
+	if ((rp->rp_rid = strdup(res->cr_resource_id)) == NULL) {
+		grpc_set_cancel(rp->rp_g, NULL, NULL);
+		grpc_finish(rp->rp_g, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		rpc_poll_free(rp);
+		return;
+	}
+	rp->rp_every = RPC_POLL_FIRST;
+	ev_timer_set(&rp->rp_timer, rp->rp_every, 0.);
+	ev_timer_start(ev_default_loop(0), &rp->rp_timer);
+}
+
 /* ExecuteTaskSync: a header, then inputs, then the client's end. */
 static void
 rpc_execute_sync(struct grpc_call *g, const uint8_t *msg, size_t len)
 {
 	struct rpc_sync				*rs = grpc_data(g);
 	Flyteidl__Admin__ExecuteTaskSyncRequest	*req;
+	struct rpc_poll				*rp;
+	struct call				*ca;
 
 	if (rs == NULL) {
 		if ((rs = calloc(1, sizeof(*rs))) == NULL) {
@@ -363,9 +649,21 @@ rpc_execute_sync(struct grpc_call *g, const uint8_t *msg, size_t len)
 		    "with a header (CreateRequestHeader)");
 		return;
 	}
+	if ((rp = calloc(1, sizeof(*rp))) == NULL) {
+		rpc_sync_free(rs);
+		grpc_finish(g, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	rp->rp_g = g;
+	ev_timer_init(&rp->rp_timer, rpc_poll_get, 0., 0.);
+	rp->rp_timer.data = rp;
+	grpc_set_cancel(g, rpc_poll_cancel, rp);
 	/* The inputs are taken by the body. */
-	rpc_create_from(g, &rs->rs_header->base, json_incref(rs->rs_inputs),
-	    rpc_synced);
+	if (rpc_create_from(g, &rs->rs_header->base,
+	    json_incref(rs->rs_inputs), rpc_synced, rp, rp, &ca) == -1)
+		rpc_poll_free(rp);	/* finished: its cancel is gone */
+	else if (ca != NULL)
+		rp->rp_ca = ca;
 	rpc_sync_free(rs);
 }
 
@@ -492,9 +790,9 @@ rpc_health_watch(struct grpc_call *g, const uint8_t *msg, size_t len)
 	{ "/flyteidl.service.Async" svc "Service/DeleteTask", 0,	\
 	    rpc_delete_task },						\
 	{ "/flyteidl.service.Async" svc "Service/GetTaskMetrics", 0,	\
-	    rpc_unimplemented_op },					\
+	    rpc_get_metrics },						\
 	{ "/flyteidl.service.Async" svc "Service/GetTaskLogs", 0,	\
-	    rpc_unimplemented_op },					\
+	    rpc_get_logs },						\
 	{ "/flyteidl.service.Sync" svc "Service/ExecuteTaskSync", 1,	\
 	    rpc_execute_sync },						\
 	{ "/flyteidl.service." meta "/" get, 0, rpc_get_agent },	\

@@ -381,9 +381,12 @@ call_create(const struct call_req *cq, call_done_cb *cb, void *arg)
 }
 
 /*
- * Polls or deletes the job a resource id names, on the route of cq_type
- * and cq_version (NULL: the version inside the id, Flyte's 0).  The id is
- * verified before anything else.
+ * Polls, deletes, or asks the logs or metrics of the job a resource id
+ * names, on the route of cq_type and cq_version (NULL: the version inside
+ * the id, Flyte's 0).  The id is verified before anything else.  For logs
+ * and metrics, cq_body (borrowed, or NULL) holds the query's members; an
+ * op the plugin did not declare answers 501 UNIMPLEMENTED without reaching
+ * it; the worker's answer is in cr_response.
  */
 struct call *
 call_resource(enum pool_op op, const struct call_req *cq, call_done_cb *cb,
@@ -433,8 +436,18 @@ call_resource(enum pool_op op, const struct call_req *cq, call_done_cb *cb,
 		cb(arg, &res);
 		return NULL;
 	}
-	ca = call_submit(pool, op, cq, version, NULL, json_incref(rid.rid_meta),
-	    cb, arg);
+	/* An optional op the plugin did not declare never reaches it. */
+	if (!pool_has_op(pool, op)) {
+		snprintf(msg, sizeof(msg), "plugin %.100s does not declare the "
+		    "%s operation", pool_name(pool), pool_op_names[op]);
+		rid_clear(&rid);
+		call_answer_now(cb, arg, 501, "UNIMPLEMENTED", msg, 0);
+		return NULL;
+	}
+	/* logs and metrics: the query's members follow resource_meta. */
+	ca = call_submit(pool, op, cq, version, op == POOL_OP_LOGS ||
+	    op == POOL_OP_METRICS ? json_incref(cq->cq_body) : NULL,
+	    json_incref(rid.rid_meta), cb, arg);
 	rid_clear(&rid);
 	return ca;
 }

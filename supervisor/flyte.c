@@ -4,8 +4,10 @@
  * shared by both Flyte fronts: the REST routes (agent.c) and the gRPC
  * services (agentrpc.c).  It turns a CreateTaskRequest into the create body
  * a worker reads, a worker's resource into a flyteidl.admin.Resource
- * (LiteralMap outputs, TaskLog links, Struct custom_info, AgentError), our
- * error codes into gRPC status codes, and a plugin into an Agent.
+ * (LiteralMap outputs, TaskLog links, Struct custom_info, AgentError), a
+ * logs or metrics request into the worker's query and its answer into
+ * Flyte's responses, our error codes into gRPC status codes, and a plugin
+ * into an Agent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +188,140 @@ flyte_resource(json_t *rsc, char *err, size_t errlen)
 	    errlen);
 	json_decref(o);
 	return (Flyteidl__Admin__Resource *)m;
+}
+
+/*
+ * The query of a GetTaskLogsRequest or GetTaskMetricsRequest as the
+ * members of the worker's logs or metrics request: its fields in protojson
+ * with proto names, without those that name the job (resource_meta,
+ * task_type, task_category); logs' "lines" as a JSON integer.
+ */
+json_t *
+flyte_query_body(const ProtobufCMessage *m)
+{
+	json_t	*q, *v;
+
+	if ((q = pbjson_encode(m, PBJSON_PROTO_NAMES)) == NULL)
+		return NULL;
+	json_object_del(q, "resource_meta");
+	json_object_del(q, "task_type");
+	json_object_del(q, "task_category");
+	if (json_is_string(v = json_object_get(q, "lines")))
+		json_object_set_new(q, "lines", json_integer(
+		    strtoll(json_string_value(v), NULL, 10)));
+	return q;
+}
+
+/*
+ * A worker's metrics answer {"results": [ExecutionMetricResult, ...]} as
+ * a GetTaskMetricsResponse; NULL with the reason in err.
+ */
+ProtobufCMessage *
+flyte_metrics_response(json_t *answer, char *err, size_t errlen)
+{
+	ProtobufCMessage	*m;
+	json_t			*j;
+
+	j = json_pack("{s:O}", "results", json_object_get(answer, "results"));
+	if (j == NULL) {
+		snprintf(err, errlen, "the answer has no results");
+		return NULL;
+	}
+	m = pbjson_decode(
+	    &flyteidl__admin__get_task_metrics_response__descriptor, j, 0, err,
+	    errlen);
+	json_decref(j);
+	return m;
+}
+
+/* One line of a logs answer as a flyteidl.admin.LogLine, or NULL. */
+static json_t *
+flyte_log_line(json_t *l)
+{
+	static const char *const pass[] = {
+		"message", "timestamp", "originator", NULL
+	};
+	json_t	*o, *v;
+	size_t	 i;
+
+	if (json_is_string(l))
+		return json_pack("{s:O}", "message", l);
+	if (!json_is_object(l))
+		return NULL;
+	o = json_object();
+	for (i = 0; pass[i] != NULL; i++)
+		if ((v = json_object_get(l, pass[i])) != NULL)
+			json_object_set(o, pass[i], v);
+	return o;
+}
+
+/*
+ * A worker's logs answer {"lines": [...], "token": "..."} as the messages
+ * of the GetTaskLogs stream, in protojson with proto names: first a
+ * GetTaskLogsResponse with its header (the token), then ones with a body
+ * each, of at most about FLYTE_LOGS_CHUNK bytes of lines, carrying every
+ * line both as structured_lines and in the deprecated results.  A line is
+ * a string or an object {message, timestamp, originator}.  NULL with the
+ * reason in err when the answer cannot be made Flyte's messages.
+ */
+#define FLYTE_LOGS_CHUNK	(256 * 1024)
+json_t *
+flyte_logs_json(json_t *answer, char *err, size_t errlen)
+{
+	json_t		*out, *lines, *l, *ll, *results, *structured;
+	const char	*token, *msg;
+	size_t		 i, bytes = 0;
+
+	token = json_string_value(json_object_get(answer, "token"));
+	lines = json_object_get(answer, "lines");
+	out = json_pack("[{s:{s:s}}]", "header", "token", token ? token : "");
+	results = json_array();
+	structured = json_array();
+	json_array_foreach(lines, i, l) {
+		if ((ll = flyte_log_line(l)) == NULL) {
+			snprintf(err, errlen, "lines[%zu] is neither a string "
+			    "nor an object", i);
+			goto fail;
+		}
+		msg = json_string_value(json_object_get(ll, "message"));
+		json_array_append_new(results, json_string(msg ? msg : ""));
+		json_array_append_new(structured, ll);
+		bytes += 64 + (msg ? strlen(msg) : 0);
+		if (bytes >= FLYTE_LOGS_CHUNK) {
+			json_array_append_new(out, json_pack("{s:{s:o, s:o}}",
+			    "body", "results", results, "structured_lines",
+			    structured));
+			results = json_array();
+			structured = json_array();
+			bytes = 0;
+		}
+	}
+	if (json_array_size(structured) > 0 || json_array_size(out) == 1)
+		json_array_append_new(out, json_pack("{s:{s:o, s:o}}", "body",
+		    "results", results, "structured_lines", structured));
+	else {
+		json_decref(results);
+		json_decref(structured);
+	}
+	/* Each must be one of Flyte's messages: checked now, not on the wire. */
+	json_array_foreach(out, i, l) {
+		ProtobufCMessage	*m;
+
+		m = pbjson_decode(
+		    &flyteidl__admin__get_task_logs_response__descriptor, l, 0,
+		    err, errlen);
+		if (m == NULL) {
+			json_decref(out);
+			return NULL;
+		}
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	return out;
+fail:
+	json_decref(results);
+	json_decref(structured);
+	json_decref(out);
+	return NULL;
 }
 
 /* A plugin as Flyte's Agent, in protojson with proto names. */

@@ -24,6 +24,9 @@ json_t		*flyte_create_body(const ProtobufCMessage *, json_t *,
 		    const char **, int32_t *, char *, size_t);
 json_t		*flyte_resource_json(json_t *, char *, size_t);
 Flyteidl__Admin__Resource *flyte_resource(json_t *, char *, size_t);
+json_t		*flyte_query_body(const ProtobufCMessage *);
+ProtobufCMessage *flyte_metrics_response(json_t *, char *, size_t);
+json_t		*flyte_logs_json(json_t *, char *, size_t);
 json_t		*flyte_agent_json(struct pool *);
 int		 flyte_grpc_status(const char *);
 char		*flyte_b64_decode(const char *, size_t, size_t *);

@@ -77,7 +77,7 @@ struct plugin_conf {
 	long long		  pc_rl_as;		/* bytes, RLIMIT_UNSET */
 	long long		  pc_rl_nofile;
 	long long		  pc_rl_cpu;		/* seconds */
-	double			  pc_rate[3];		/* per second, by pool_op; 0: none */
+	double			  pc_rate[5];		/* per second, by pool_op; 0: none */
 	double			  pc_rate_burst;	/* 0: one second's worth */
 	long long		  pc_log_lines;		/* stderr a second, 100 */
 	long long		  pc_log_bytes;		/* 65536; 0: no limit */
@@ -245,8 +245,11 @@ enum pool_op {
 	POOL_OP_CREATE = 0,
 	POOL_OP_GET,
 	POOL_OP_DELETE,
+	POOL_OP_LOGS,		/* optional: declared in the hello */
+	POOL_OP_METRICS,	/* optional: declared in the hello */
 	POOL_NOPS
 };
+_Static_assert(POOL_NOPS <= 5, "plugin_conf.pc_rate has a rate per op");
 struct pool;
 struct pool_call;
 struct pool_result {
@@ -280,6 +283,7 @@ int		 pool_stopped(const struct pool *);
 void		 pool_free(struct pool *);
 int		 pool_started(const struct pool *);
 int		 pool_serves(const struct pool *, const char *, const char *);
+int		 pool_has_op(const struct pool *, enum pool_op);
 const char	*pool_name(const struct pool *);
 const struct plugin_conf *pool_conf(const struct pool *);
 void		 pool_stats(struct pool *, struct pool_stats *);
@@ -393,7 +397,8 @@ struct call_req {
 	const char	*cq_traceparent;	/* or NULL */
 	const char	*cq_type;	/* task type */
 	const char	*cq_version;	/* NULL: first version (Flyte's 0) */
-	json_t		*cq_body;	/* create: borrowed, has task_template */
+	json_t		*cq_body;	/* create: borrowed, has task_template;
+					   logs, metrics: the query or NULL */
 	const char	*cq_body_error;	/* create: why the body is unusable */
 	const char	*cq_raw;	/* create: body bytes to send as is */
 	size_t		 cq_rawlen;

@@ -51,6 +51,7 @@ struct pool {
 	int			 p_in_flight;
 	json_t			*p_task_types;
 	struct rate_bucket	 p_rate[POOL_NOPS];	/* rate: in config */
+	unsigned		 p_ops;		/* MSG_OP_* of the last hello */
 	int			 p_is_sync;
 	int			 p_launched;	/* pool_start() called */
 	int			 p_started;	/* first start settled */
@@ -60,7 +61,9 @@ struct pool {
 	char			 p_last_error[512];
 };
 
-const char *const pool_op_names[POOL_NOPS] = { "create", "get", "delete" };
+const char *const pool_op_names[POOL_NOPS] = {
+	"create", "get", "delete", "logs", "metrics"
+};
 
 static const char *const pool_phases[] = {
 	"QUEUED", "INITIALIZING", "WAITING_FOR_RESOURCES", "RUNNING",
@@ -345,6 +348,8 @@ pool_inherit(struct pool *p, struct pool *old)
 {
 	if (p->p_task_types == NULL && old->p_task_types != NULL)
 		p->p_task_types = json_deep_copy(old->p_task_types);
+	if (!p->p_started)
+		p->p_ops = old->p_ops;
 	p->p_restarts = old->p_restarts;
 	if (old->p_stopping || pool_ready_count(old) == 0)
 		return 0;
@@ -445,6 +450,23 @@ pool_serves(const struct pool *p, const char *type, const char *version)
 				return 1;
 	}
 	return 0;
+}
+
+/*
+ * Does the plugin serve op?  create, get and delete always; logs and
+ * metrics when its instances declared them in their hello.
+ */
+int
+pool_has_op(const struct pool *p, enum pool_op op)
+{
+	switch (op) {
+	case POOL_OP_LOGS:
+		return (p->p_ops & MSG_OP_LOGS) != 0;
+	case POOL_OP_METRICS:
+		return (p->p_ops & MSG_OP_METRICS) != 0;
+	default:
+		return 1;
+	}
 }
 
 static int
@@ -571,6 +593,8 @@ pool_op_timeout(const struct plugin_conf *pc, enum pool_op op)
 	case POOL_OP_CREATE:
 		return pc->pc_t_create;
 	case POOL_OP_GET:
+	case POOL_OP_LOGS:
+	case POOL_OP_METRICS:
 		return pc->pc_t_get;
 	default:
 		return pc->pc_t_delete;
@@ -705,6 +729,7 @@ pool_worker_hello(void *arg, struct worker *w, const struct msg_hello *h)
 		json_decref(p->p_task_types);
 		p->p_task_types = json_deep_copy(h->hello_task_types);
 	}
+	p->p_ops = h->hello_ops;
 	p->p_started = 1;
 }
 
@@ -784,6 +809,20 @@ pool_worker_answer(void *arg, void *call, json_t *obj)
 			snprintf(why, sizeof(why), "plugin %s answered get "
 			    "without a resource with a known phase",
 			    p->p_conf->pc_name);
+			goto invalid;
+		}
+		break;
+	case POOL_OP_LOGS:
+		if (!json_is_array(json_object_get(obj, "lines"))) {
+			snprintf(why, sizeof(why), "plugin %s answered logs "
+			    "without a lines array", p->p_conf->pc_name);
+			goto invalid;
+		}
+		break;
+	case POOL_OP_METRICS:
+		if (!json_is_array(json_object_get(obj, "results"))) {
+			snprintf(why, sizeof(why), "plugin %s answered metrics "
+			    "without a results array", p->p_conf->pc_name);
 			goto invalid;
 		}
 		break;

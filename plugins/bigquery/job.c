@@ -2,7 +2,7 @@
  * Translation between the protocol and BigQuery's Job resource: the
  * jobs.insert body built from task_template.custom and the inputs (as
  * named query parameters), and a Job as the protocol's resource (phase,
- * message, outputs naming the destination table, console log link).
+ * message, typed outputs naming the destination table, console log link).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +266,29 @@ job_console_url(const char *project, const char *location, const char *id)
 }
 
 /* Job error reasons that another attempt may well not meet. */
+/*
+ * A finished job's outputs as Flyte's LiteralMap, the way Flyte's own
+ * BigQuery agent answers: "results", a StructuredDataset whose uri is the
+ * destination table as bq://project:dataset.table (absent when the job
+ * has no destination), plus the strings job_id and destination_table.
+ */
+static json_t *
+job_outputs(const char *id, const char *table, const char *uri)
+{
+	json_t	*plain, *map;
+
+	plain = json_pack("{s:s, s:s?}", "job_id", id, "destination_table",
+	    table);
+	map = plain ? literal_map_from_plain(plain) : NULL;
+	json_decref(plain);
+	if (map != NULL && uri != NULL)
+		json_object_set_new(json_object_get(map, "literals"), "results",
+		    json_pack("{s:{s:{s:s, s:{s:{}}}}}", "scalar",
+		    "structured_dataset", "uri", uri, "metadata",
+		    "structured_dataset_type"));
+	return map;
+}
+
 static int
 job_transient(const char *reason)
 {
@@ -349,9 +372,8 @@ job_resource(json_t *jobj, const char *project, const char *location,
 			if (asprintf(&uri, "bq://%s:%s.%s", tp, td, tt) == -1)
 				uri = NULL;
 		}
-		json_object_set_new(res, "outputs", json_pack("{s:s, s:s?, "
-		    "s:s?}", "job_id", id, "destination_table", table,
-		    "uri", uri));
+		json_object_set_new(res, "outputs", job_outputs(id, table,
+		    uri));
 		free(table);
 		free(uri);
 	}

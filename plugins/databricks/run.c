@@ -3,7 +3,8 @@
  * runs/submit body (task_template.custom is the run specification as the
  * service defines it, plus an idempotency token), and a run from runs/get
  * as the protocol's resource, mapping life_cycle_state and result_state
- * to phases with the run page as log link.
+ * to phases with the run page as log link and the run's facts in
+ * custom_info; a run answers no outputs (its program writes them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,9 +141,10 @@ run_resource(json_t *run)
 		    result ? result : "");
 		msg = buf;
 	}
-	res = json_pack("{s:s, s:s, s:[], s:{s:O?, s:s?, s:s?}}",
+	res = json_pack("{s:s, s:s, s:[], s:{s:O?, s:s?, s:s?, s:s?}}",
 	    "phase", phase, "message", msg, "log_links", "custom_info",
-	    "run_id", id, "life_cycle_state", life, "result_state", result);
+	    "run_id", id, "life_cycle_state", life, "result_state", result,
+	    "run_page_url", url);
 	if (res == NULL)
 		return NULL;
 	if (url != NULL)
@@ -152,10 +154,12 @@ run_resource(json_t *run)
 	if (kind != NULL)
 		json_object_set_new(res, "error", json_pack("{s:s, s:s}",
 		    "code", result ? result : life, "kind", kind));
-	if (strcmp(phase, "SUCCEEDED") == 0)
-		json_object_set_new(res, "outputs", json_pack("{s:O?, s:s?, "
-		    "s:s?}", "run_id", id, "run_page_url", url,
-		    "result_state", result));
+	/*
+	 * No outputs: the run's own program writes the task's outputs under
+	 * output_prefix, and Flyte reads them there only when the agent
+	 * answers none (outputs given here would replace them).  What is
+	 * known of the run is in custom_info and the log link.
+	 */
 	return res;
 }
 

@@ -81,4 +81,61 @@ expect "wrapped in agent" sleep "$(jget .agent.name)"
 req GET /api/v1/agent/nosuch
 expect "an unknown agent answers 404" 404 "$STATUS"
 stop_daemon
+
+# Logs and metrics of plugins that declare them in their hello (TW_OPS).
+conf=$(write_config ops <<EOF2
+plugins:
+  - name: tw
+    command: [$TESTWORKER]
+    task_types: [{type: tw, versions: [v1]}]
+    env: {TW_OPS: "logs,metrics"}
+  - name: twlogs
+    command: [$TESTWORKER]
+    task_types: [{type: twlogs, versions: [v1]}]
+    env: {TW_OPS: logs}
+EOF2
+)
+start_daemon "$conf" || { fail "daemon with logs and metrics starts"; finish; }
+check "ready" wait_ready
+req POST /api/v1/agent/task '{"template":{"type":"tw"}}'
+m=$(jget .resource_meta | tr '+/' '-_')
+req GET "/api/v1/agent/task/logs/tw/1/$m?lines=5&token=abc"
+expect "logs answers 200" 200 "$STATUS"
+expect "as a grpc-gateway stream: a header, then a body" 2 \
+    "$(printf '%s\n' "$BODY" | grep -c '^{"result":')"
+expect "the header carries the worker's token" next \
+    "$(printf '%s\n' "$BODY" | jq -rs '.[0].result.header.token')"
+expect "the worker got the query string (lines, token)" \
+    '"lines=5 token=abc\n"' \
+    "$(printf '%s\n' "$BODY" | jq -s '.[1].result.body.structured_lines[0].message')"
+expect "a structured line keeps its timestamp and originator" \
+    '2024-01-02T03:04:05Z SYSTEM' \
+    "$(printf '%s\n' "$BODY" | jq -rs '.[1].result.body.structured_lines[1] | "\(.timestamp) \(.originator)"')"
+expect "the deprecated results carry the lines too" 2 \
+    "$(printf '%s\n' "$BODY" | jq -s '.[1].result.body.results | length')"
+req GET "/api/v1/connector/task/logs/tw/0/$m"
+expect "the connector logs route answers" 200 "$STATUS"
+req GET "/api/v1/agent/task/metrics/tw/1/$m?queries=A&queries=B&start_time=2024-01-02T03:04:05Z&step=60s"
+expect "metrics answers 200" 200 "$STATUS"
+expect "with the worker's ExecutionMetricResults" EXECUTION_METRIC_USED_CPU_AVG \
+    "$(jget '.results[0].metric')"
+expect "the worker got the repeated queries" '["A","B"]' \
+    "$(jget '.results[0].data.queries | tojson')"
+req GET "/api/v1/agent/task/metrics/tw/1/$m?nosuch=1"
+expect "an unknown query parameter answers 400" 400 "$STATUS"
+expect "as a Status" 3 "$(jget .code)"
+req GET "/api/v1/agent/task/metrics/tw/1/$m?step=%zz"
+expect "a malformed escape answers 400" 400 "$STATUS"
+req POST /api/v1/agent/task '{"template":{"type":"twlogs"}}'
+m=$(jget .resource_meta | tr '+/' '-_')
+req GET "/api/v1/agent/task/metrics/twlogs/1/$m"
+expect "metrics of a plugin declaring only logs: 501, never sent" 501 "$STATUS"
+expect "as a Status UNIMPLEMENTED" 12 "$(jget .code)"
+req GET "/api/v1/agent/task/logs/twlogs/1/$m"
+expect "its logs answer" 200 "$STATUS"
+req POST /api/v1/agent/task '{"template":{"type":"tw","custom":{"poll_action":"badresponse"}}}'
+m=$(jget .resource_meta | tr '+/' '-_')
+req GET "/api/v1/agent/task/logs/tw/1/$m"
+expect "logs answered without lines: 502" 502 "$STATUS"
+stop_daemon
 finish

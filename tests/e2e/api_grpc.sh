@@ -4,8 +4,8 @@
 # Debian's python3-grpcio with the message classes generated at test time
 # from the pinned @flyteorg/flyteidl protos (tests/grpc/gen-stubs.sh):
 # agents, create/get/delete, typed outputs, ExecuteTaskSync, deadlines,
-# status codes, 200 calls on one channel, connector names, health; then
-# bearer tokens.
+# status codes, 200 calls on one channel, connector names, health, logs
+# and metrics (declared or not); then bearer tokens.
 # shellcheck source=tests/e2e/lib.sh
 : "${top_srcdir:?run through make check}"
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -31,6 +31,11 @@ plugins:
     task_types: [{type: tw, versions: [v1]}]
     instances: 2
     timeouts: {get: 1s, create: 5s}
+    env: {TW_OPS: "logs,metrics"}
+  - name: twlogs
+    command: [$TESTWORKER]
+    task_types: [{type: twlogs, versions: [v1]}]
+    env: {TW_OPS: logs}
 EOF2
 )
 start_daemon "$conf" || { fail "daemon starts"; finish; }

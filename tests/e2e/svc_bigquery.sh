@@ -38,9 +38,11 @@ QUEUED|RUNNING|SUCCEEDED) pass "a fresh job is QUEUED, RUNNING or SUCCEEDED" ;;
 esac
 check "the job reaches a terminal phase" poll_until_done bigquery "$rid"
 expect "the query SUCCEEDED" SUCCEEDED "$(jget .phase)"
-expect "outputs name the destination table" proj-1.ds.out "$(jget .outputs.destination_table)"
-expect "outputs give the table as a bq:// uri" bq://proj-1:ds.out "$(jget .outputs.uri)"
-job=$(jget .outputs.job_id)
+expect "outputs are a LiteralMap naming the destination table" proj-1.ds.out \
+    "$(jget .outputs.literals.destination_table.scalar.primitive.string_value)"
+expect "results is a StructuredDataset at bq://project:dataset.table, as Flyte's agent answers" \
+    bq://proj-1:ds.out "$(jget .outputs.literals.results.scalar.structured_dataset.uri)"
+job=$(jget .outputs.literals.job_id.scalar.primitive.string_value)
 check "the job id is derived from the task execution id" matches "$job" 'nebula_[0-9a-f]\{32\}$'
 expect "the log link opens the job in the console" \
     "https://console.cloud.google.com/bigquery?project=proj-1&j=bq:US:$job&page=queryresults" \
@@ -177,8 +179,8 @@ if have_client; then
 	printf '%s' "$tmpl" | sed 's/"t1"/"t-client"/' >"$E2E_TMP/client.json"
 	out=$("$NEBULA_PLUGIN" -s "$URL" run bigquery "$E2E_TMP/client.json")
 	expect "nebula-plugin run exits 0" 0 "$?"
-	expect "nebula-plugin run prints the outputs" proj-1.ds.out \
-	    "$(printf '%s' "$out" | jq -r .destination_table)"
+	expect "nebula-plugin run prints the outputs" bq://proj-1:ds.out \
+	    "$(printf '%s' "$out" | jq -r .literals.results.scalar.structured_dataset.uri)"
 	printf '{"task_template":{"type":"bigquery","custom":{"query":"SELECT 1"}}}' >"$E2E_TMP/check.json"
 	BIGQUERY_ENDPOINT=$SI_URL BQ_PROJECT=proj-1 BQ_TOKEN_FILE=$E2E_TMP/bq-token \
 	    "$NEBULA_PLUGIN" check --template "$E2E_TMP/check.json" -- \

@@ -12,7 +12,9 @@
 #include "nebula-plugind.h"
 #include "fake.h"
 
-const char *const pool_op_names[POOL_NOPS] = { "create", "get", "delete" };
+const char *const pool_op_names[POOL_NOPS] = {
+	"create", "get", "delete", "logs", "metrics"
+};
 
 struct pool {
 	struct plugin_conf	 p_conf;
@@ -96,6 +98,15 @@ int
 pool_serves(const struct pool *p, const char *type, const char *version)
 {
 	return msg_serves(p->p_task_types, type, version);
+}
+
+/* The fake worker declares every optional op, so the fronts reach it. */
+int
+pool_has_op(const struct pool *p, enum pool_op op)
+{
+	(void)p;
+	(void)op;
+	return 1;
 }
 
 void
@@ -190,7 +201,12 @@ fake_answer(struct pool_call *c)
 			resp = json_pack("{s:{s:s, s:O}}", "resource", "phase",
 			    "SUCCEEDED", "outputs", json_object_get(c->c_req,
 			    "resource_meta"));
-	} else
+	} else if (c->c_op == POOL_OP_LOGS)
+		resp = json_pack("{s:[s, {s:s}], s:s}", "lines", "one\n",
+		    "message", "two\n", "token", "t");
+	else if (c->c_op == POOL_OP_METRICS)
+		resp = json_pack("{s:[{s:s}]}", "results", "metric", "m");
+	else
 		resp = json_object();
 	res.res_response = resp;
 	c->c_pool->p_in_flight--;

@@ -7,7 +7,11 @@ annotations.proto, which no Debian package ships).
 Prints TAP-like "ok - ..." / "not ok - ..." lines; the exit status is the
 number of failures.
 
-Usage: flyte_agent_client.py HOST:PORT STUBS_DIR [--token T] [--only auth]
+Usage: flyte_agent_client.py HOST:PORT STUBS_DIR [--token T] [--tls CA]
+       [--only auth|tls]
+With --tls the channel is grpc.secure_channel with the CA's certificate
+(grpcio insists on ALPN h2); --only tls lists agents and creates and polls
+an echo job on it.
 """
 import concurrent.futures
 import sys
@@ -17,10 +21,14 @@ ADDR = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
 TOKEN = None
 ONLY = None
+CA = None
 args = sys.argv[3:]
 while args:
     if args[0] == "--token":
         TOKEN = args[1]
+        args = args[2:]
+    elif args[0] == "--tls":
+        CA = args[1]
         args = args[2:]
     elif args[0] == "--only":
         ONLY = args[1]
@@ -87,7 +95,12 @@ def meta(exec_id="exec-1"):
     return m
 
 
-chan = grpc.insecure_channel(ADDR)
+if CA is not None:
+    with open(CA, "rb") as f:
+        chan = grpc.secure_channel(
+            ADDR, grpc.ssl_channel_credentials(root_certificates=f.read()))
+else:
+    chan = grpc.insecure_channel(ADDR)
 grpc.channel_ready_future(chan).result(timeout=20)
 
 
@@ -110,7 +123,9 @@ async_stub = Stub("AsyncAgentService", {
     "GetTask": (U, A.GetTaskRequest, A.GetTaskResponse),
     "DeleteTask": (U, A.DeleteTaskRequest, A.DeleteTaskResponse),
     "GetTaskLogs": ("unary_stream", A.GetTaskLogsRequest,
-                    A.GetTaskLogsResponse)})
+                    A.GetTaskLogsResponse),
+    "GetTaskMetrics": (U, A.GetTaskMetricsRequest,
+                       A.GetTaskMetricsResponse)})
 sync_stub = Stub("SyncAgentService", {
     "ExecuteTaskSync": ("stream_stream", A.ExecuteTaskSyncRequest,
                         A.ExecuteTaskSyncResponse)})
@@ -135,6 +150,19 @@ if ONLY == "auth":
     c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
         template=template("echo"), inputs=inputs(x=1)), metadata=md()))
     ok("good token creates", c == grpc.StatusCode.OK, c)
+    sys.exit(FAILED)
+
+if ONLY == "tls":
+    r = meta_stub.ListAgents(A.ListAgentsRequest(), metadata=md())
+    ok("ListAgents over TLS", any(a.name == "echo" for a in r.agents), r)
+    cr = async_stub.CreateTask(A.CreateTaskRequest(
+        template=template("echo"), inputs=inputs(t=1)), metadata=md())
+    ok("CreateTask over TLS", len(cr.resource_meta) > 0, cr)
+    g = async_stub.GetTask(A.GetTaskRequest(task_category=cat("echo"),
+                                            resource_meta=cr.resource_meta),
+                           metadata=md())
+    ok("GetTask over TLS: typed outputs",
+       g.resource.outputs.literals["t"].scalar.primitive.integer == 1, g)
     sys.exit(FAILED)
 
 # Metadata service.
@@ -203,6 +231,12 @@ for _ in range(300):
         break
     time.sleep(0.1)
 ok("sleep goes SUCCEEDED", phase == E.TaskExecution.SUCCEEDED, phase)
+logs = list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+    task_category=cat("sleep"), resource_meta=cr.resource_meta),
+    metadata=md()))
+ok("GetTaskLogs of sleep (the C SDK's logs handler): its lines",
+   len(logs) == 2 and [ln.message for ln in logs[1].body.structured_lines]
+   == ["sleep: 2 s asked\n", "sleep: done\n"], logs)
 
 # Status codes.
 c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
@@ -233,10 +267,73 @@ c, d = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
     metadata=md(), timeout=0.5))
 ok("grpc-timeout bounds the call: DEADLINE_EXCEEDED",
    c == grpc.StatusCode.DEADLINE_EXCEEDED, (c, d))
+em = async_stub.CreateTask(A.CreateTaskRequest(template=template("echo")),
+                           metadata=md()).resource_meta
 c, _ = code_of(lambda: list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
-    task_category=cat("echo"), resource_meta=b"x"), metadata=md())))
+    task_category=cat("echo"), resource_meta=em), metadata=md())))
 ok("GetTaskLogs of a plugin without logs: UNIMPLEMENTED",
    c == grpc.StatusCode.UNIMPLEMENTED, c)
+c, _ = code_of(lambda: async_stub.GetTaskMetrics(A.GetTaskMetricsRequest(
+    task_category=cat("echo"), resource_meta=em), metadata=md()))
+ok("GetTaskMetrics of a plugin without metrics: UNIMPLEMENTED",
+   c == grpc.StatusCode.UNIMPLEMENTED, c)
+
+# Logs and metrics of a plugin that declares them (tw: TW_OPS).
+cr = async_stub.CreateTask(A.CreateTaskRequest(template=template("tw")),
+                           metadata=md())
+logs = list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+    task_category=cat("tw"), resource_meta=cr.resource_meta, lines=5,
+    token="abc"), metadata=md()))
+ok("GetTaskLogs streams a header, then a body",
+   len(logs) == 2 and logs[0].HasField("header") and
+   logs[1].HasField("body"), logs)
+if len(logs) == 2:
+    ok("the header carries the worker's token",
+       logs[0].header.token == "next", logs[0])
+    sl = logs[1].body.structured_lines
+    ok("the worker got the query (lines, token)",
+       len(sl) == 2 and sl[0].message == "lines=5 token=abc\n", sl)
+    ok("a structured line keeps its timestamp and originator",
+       len(sl) == 2 and sl[1].message == "done\n" and
+       sl[1].timestamp.seconds == 1704164645 and
+       sl[1].originator == A.SYSTEM, sl)
+    ok("the deprecated results carry the same lines",
+       list(logs[1].body.results) == ["lines=5 token=abc\n", "done\n"],
+       logs[1].body)
+mreq = A.GetTaskMetricsRequest(task_category=cat("tw"),
+                               resource_meta=cr.resource_meta,
+                               queries=["EXECUTION_METRIC_USED_CPU_AVG"])
+mreq.start_time.FromSeconds(1704164645)
+m = async_stub.GetTaskMetrics(mreq, metadata=md())
+ok("GetTaskMetrics answers the worker's ExecutionMetricResults",
+   len(m.results) == 1 and
+   m.results[0].metric == "EXECUTION_METRIC_USED_CPU_AVG", m)
+ok("the worker got the queries",
+   len(m.results) == 1 and
+   list(m.results[0].data["queries"]) == ["EXECUTION_METRIC_USED_CPU_AVG"],
+   m)
+logs = chan.unary_stream(
+    "/flyteidl.service.AsyncConnectorService/GetTaskLogs",
+    request_serializer=A.GetTaskLogsRequest.SerializeToString,
+    response_deserializer=A.GetTaskLogsResponse.FromString)
+r = list(logs(A.GetTaskLogsRequest(task_category=cat("tw"),
+                                   resource_meta=cr.resource_meta),
+              metadata=md()))
+ok("AsyncConnectorService/GetTaskLogs answers", len(r) == 2, r)
+c, _ = code_of(lambda: async_stub.GetTaskMetrics(A.GetTaskMetricsRequest(
+    task_category=cat("twlogs"), resource_meta=async_stub.CreateTask(
+        A.CreateTaskRequest(template=template("twlogs")),
+        metadata=md()).resource_meta), metadata=md()))
+ok("metrics of a plugin declaring only logs: UNIMPLEMENTED, not sent",
+   c == grpc.StatusCode.UNIMPLEMENTED, c)
+cr = async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("tw", custom={"poll_action": "badresponse"})),
+    metadata=md())
+c, _ = code_of(lambda: list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+    task_category=cat("tw"), resource_meta=cr.resource_meta),
+    metadata=md())))
+ok("logs answered without lines: INTERNAL", c == grpc.StatusCode.INTERNAL,
+   c)
 
 # A sync plugin through ExecuteTaskSync.
 
@@ -256,6 +353,37 @@ if resps:
        rs.phase == E.TaskExecution.SUCCEEDED, rs)
     ok("ExecuteTaskSync: outputs are the inputs",
        rs.outputs.literals["q"].scalar.primitive.integer == 5, rs)
+
+
+
+def sync_of(tmpl):
+    def reqs():
+        yield A.ExecuteTaskSyncRequest(header=A.CreateRequestHeader(
+            template=tmpl))
+    return reqs
+
+
+# An asynchronous plugin through ExecuteTaskSync: polled until terminal.
+resps = list(sync_stub.ExecuteTaskSync(
+    sync_of(template("sleep", custom={"seconds": 0.5}))(), metadata=md(),
+    timeout=60))
+ok("ExecuteTaskSync on an async plugin answers once the job is done",
+   len(resps) == 1 and
+   resps[0].header.resource.phase == E.TaskExecution.SUCCEEDED, resps)
+if resps:
+    ok("ExecuteTaskSync on an async plugin: the job's outputs",
+       resps[0].header.resource.outputs.literals["slept"].scalar.primitive
+       .float_value == 0.5, resps[0])
+c, _ = code_of(lambda: list(sync_stub.ExecuteTaskSync(
+    sync_of(template("tw", custom={"poll_action": "badresponse"}))(),
+    metadata=md(), timeout=60)))
+ok("ExecuteTaskSync: a poll that fails ends the call (INTERNAL)",
+   c == grpc.StatusCode.INTERNAL, c)
+c, _ = code_of(lambda: list(sync_stub.ExecuteTaskSync(
+    sync_of(template("sleep", custom={"seconds": 30}))(), metadata=md(),
+    timeout=1)))
+ok("ExecuteTaskSync on a long job: the client's deadline ends it",
+   c == grpc.StatusCode.DEADLINE_EXCEEDED, c)
 
 # 200 concurrent calls multiplexed on one channel.
 with concurrent.futures.ThreadPoolExecutor(max_workers=32) as ex:

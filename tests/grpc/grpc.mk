@@ -12,3 +12,9 @@ EXTRA_DIST += tests/e2e/grpc_transport.sh tests/grpc/grpc_client.py \
 # Flyte's services on the real daemon, with the Python stubs of gen-stubs.sh.
 TESTS += tests/e2e/api_grpc.sh
 EXTRA_DIST += tests/e2e/api_grpc.sh tests/grpc/flyte_agent_client.py
+# The same client under TLS (ALPN h2) on the real daemon.
+TESTS += tests/e2e/api_grpc_tls.sh
+EXTRA_DIST += tests/e2e/api_grpc_tls.sh
+# Hostile HTTP/2 peers against the real daemon's Flyte services.
+TESTS += tests/e2e/api_grpc_hostile.sh
+EXTRA_DIST += tests/e2e/api_grpc_hostile.sh tests/grpc/h2_hostile_daemon.py

@@ -277,6 +277,51 @@ test_msg_hello_new_parses_back(void **state)
 	json_decref(tt);
 }
 
+static unsigned
+hello_ops_of(const char *text)
+{
+	struct msg_hello	 h;
+	json_t			*v;
+	char			 err[256];
+	unsigned		 ops;
+
+	v = json_loads(text, 0, NULL);
+	assert_non_null(v);
+	assert_int_equal(msg_hello_parse(v, &h, err, sizeof(err)), 0);
+	ops = h.hello_ops;
+	msg_hello_clear(&h);
+	json_decref(v);
+	return ops;
+}
+
+static void
+test_msg_hello_ops_declared_or_not(void **state)
+{
+	struct msg_hello	 h;
+	json_t			*v;
+	char			 err[256];
+
+	(void)state;
+	/* Protocol 1 without ops stays valid: no optional op. */
+	assert_int_equal(hello_ops_of("{\"hello\":{\"protocol\":1}}"), 0);
+	assert_int_equal(hello_ops_of("{\"hello\":{\"protocol\":1,\"ops\":"
+	    "[\"create\",\"get\",\"delete\",\"logs\"]}}"), MSG_OP_LOGS);
+	/* Unknown names are ignored, so that a newer worker starts. */
+	assert_int_equal(hello_ops_of("{\"hello\":{\"protocol\":1,\"ops\":"
+	    "[\"metrics\",\"someday\"]}}"), MSG_OP_METRICS);
+	expect_bad_hello("{\"hello\":{\"protocol\":1,\"ops\":\"logs\"}}");
+	expect_bad_hello("{\"hello\":{\"protocol\":1,\"ops\":[1]}}");
+	assert_non_null(v = msg_hello_new("w", NULL, 1));
+	assert_int_equal(msg_hello_set_ops(v, MSG_OP_LOGS | MSG_OP_METRICS),
+	    0);
+	assert_int_equal(msg_hello_parse(v, &h, err, sizeof(err)), 0);
+	assert_int_equal(h.hello_ops, MSG_OP_LOGS | MSG_OP_METRICS);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(v,
+	    "hello"), "ops")), 5);
+	msg_hello_clear(&h);
+	json_decref(v);
+}
+
 static void
 test_msg_id(void **state)
 {
@@ -932,6 +977,7 @@ main(void)
 		cmocka_unit_test(test_msg_hello_minimal_defaults),
 		cmocka_unit_test(test_msg_hello_rejects),
 		cmocka_unit_test(test_msg_hello_new_parses_back),
+		cmocka_unit_test(test_msg_hello_ops_declared_or_not),
 		cmocka_unit_test(test_msg_id),
 		cmocka_unit_test(test_msg_error_status_mapping),
 		cmocka_unit_test(test_msg_request_field_order),

@@ -23,6 +23,10 @@
  *   hostile      first a line of invalid UTF-8, one nested 100000 deep,
  *                an answer to an id never sent, then the real answer
  *                twice (the second is a duplicate)
+ * With TW_OPS=logs,metrics (either or both) the hello declares those ops;
+ * logs answers the lines "lines=N token=T\n" (the query it got) and
+ * "done\n" (with a timestamp, SYSTEM) and the token "next"; metrics answers
+ * one result whose data echoes the query's "queries".
  * Environment: TW_CONCURRENCY (hello concurrency, default 4), TW_NAME
  * (hello name, default testworker), TW_NO_HELLO=1, TW_BAD_PROTOCOL=1
  * (hello with protocol 2), TW_EXIT_AT_START=N (exit N before the hello),
@@ -176,6 +180,32 @@ tw_huge(uint64_t id)
 	tw_raw("\"}}\n");
 }
 
+/* The answer to logs and metrics (the request is the query). */
+static void
+tw_answer_op(uint64_t id, const char *op, json_t *req)
+{
+	json_t		*q;
+	char		 first[256];
+	const char	*token;
+
+	if (strcmp(op, "logs") == 0) {
+		token = json_string_value(json_object_get(req, "token"));
+		snprintf(first, sizeof(first), "lines=%lld token=%s\n",
+		    (long long)json_integer_value(json_object_get(req,
+		    "lines")), token ? token : "");
+		tw_send(json_pack("{s:I, s:[s, {s:s, s:s, s:s}], s:s}", "id",
+		    (json_int_t)id, "lines", first, "message", "done\n",
+		    "timestamp", "2024-01-02T03:04:05Z", "originator", "SYSTEM",
+		    "token", "next"));
+		return;
+	}
+	q = json_object_get(req, "queries");
+	tw_send(json_pack("{s:I, s:[{s:s, s:{s:s, s:O}}]}", "id",
+	    (json_int_t)id, "results", "metric",
+	    "EXECUTION_METRIC_USED_CPU_AVG", "data", "resultType", "matrix",
+	    "queries", q ? q : json_null()));
+}
+
 /* The normal answer to a request. */
 static void
 tw_answer(uint64_t id, const char *op, const char *action, json_t *meta)
@@ -240,8 +270,14 @@ tw_request(json_t *req)
 		if (action == NULL)
 			action = "ok";
 	}
+	if ((strcmp(op, "logs") == 0 || strcmp(op, "metrics") == 0) &&
+	    strcmp(action, "ok") == 0) {
+		tw_answer_op(id, op, req);
+		goto done;
+	}
 	if (strcmp(op, "create") != 0 && strcmp(op, "get") != 0 &&
-	    strcmp(op, "delete") != 0) {
+	    strcmp(op, "delete") != 0 && strcmp(op, "logs") != 0 &&
+	    strcmp(op, "metrics") != 0) {
 		tw_send(json_pack("{s:I, s:{s:s, s:s}}", "id", (json_int_t)id,
 		    "error", "code", "INVALID_ARGUMENT", "message",
 		    "unknown op"));
@@ -326,6 +362,10 @@ main(void)
 		json_object_set_new(json_object_get(hello, "hello"),
 		    "task_types", json_pack("[{s:s, s:[s]}]", "type",
 		    "testworker", "versions", "v1"));
+		if ((s = getenv("TW_OPS")) != NULL)
+			msg_hello_set_ops(hello,
+			    (strstr(s, "logs") ? MSG_OP_LOGS : 0) |
+			    (strstr(s, "metrics") ? MSG_OP_METRICS : 0));
 		if (getenv("TW_BAD_PROTOCOL") != NULL)
 			json_object_set_new(json_object_get(hello, "hello"),
 			    "protocol", json_integer(2));

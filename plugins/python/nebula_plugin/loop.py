@@ -139,7 +139,14 @@ async def answer(reg, req):
         if op == "delete":
             return {"id": rid}
         if op == "logs":
-            return {"id": rid, "lines": list(got or [])}
+            # lines, or (lines, token) when there is a next page
+            token = None
+            if isinstance(got, tuple):
+                got, token = got
+            msg = {"id": rid, "lines": list(got or [])}
+            if token:
+                msg["token"] = str(token)
+            return msg
         return {"id": rid, "results": list(got or [])}
     except PluginError as e:
         return {"id": rid, "error": e.to_json()}

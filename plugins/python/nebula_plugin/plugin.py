@@ -47,8 +47,13 @@ class Plugin:
         """Cancels the job or cleans up; nothing to do by default."""
         return None
 
-    # Optional: define logs(resource_meta, **kw) returning a list of lines,
-    # and metrics(resource_meta, **kw) returning a list of results.
+    # Optional: define logs(resource_meta, **kw) returning a list of lines
+    # (strings, or dicts {"message", "timestamp", "originator"}), or a tuple
+    # (lines, token) when there is a next page; the query comes as keywords
+    # (lines, token).  And metrics(resource_meta, **kw) returning a list of
+    # Flyte ExecutionMetricResult dicts {"metric", "data"}; the query comes
+    # as keywords (queries, start_time, end_time, step).  Defined ones are
+    # declared in the hello; the daemon sends no other.
     logs = None
     metrics = None
 

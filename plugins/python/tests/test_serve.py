@@ -255,6 +255,21 @@ def test_logs_and_metrics_are_declared_and_served(worker):
         "EXECUTION_METRIC_USED_CPU_AVG"
 
 
+def test_logs_pages_and_query_keywords(worker):
+    w = worker(program("""
+        class P(nebula_plugin.Plugin):
+            task_type = "p"
+            def logs(self, resource_meta, lines=0, token="", **kw):
+                return ["got %s %s" % (lines, token)], "page2"
+
+        nebula_plugin.serve(P())
+    """))
+    assert w.read()["hello"]["ops"] == ["create", "get", "delete", "logs"]
+    w.send({"id": 1, "op": "logs", "resource_meta": {}, "lines": 5,
+            "token": "a"})
+    assert w.read() == {"id": 1, "lines": ["got 5 a"], "token": "page2"}
+
+
 def test_print_goes_to_the_log_not_the_protocol(worker):
     w = worker(program("""
         class P(nebula_plugin.Plugin):
