@@ -129,7 +129,7 @@ grpc_parse_timeout(const char *s, double *secs)
 
 	for (i = 0; isdigit((unsigned char)s[i]); i++)
 		v = v * 10 + (s[i] - '0');
-	if (i == 0 || i > 8 || s[i + 1] != '\0' || s[i] == '\0')
+	if (i == 0 || i > 8 || s[i] == '\0' || s[i + 1] != '\0')
 		return -1;
 	switch (s[i]) {
 	case 'H':
@@ -376,6 +376,29 @@ grpc_stream_open(struct h2_stream *s)
 	call->gc_method = &grpc.methods[i];
 }
 
+/*
+ * The transport ends a call on the peer's error.  A handler that has seen
+ * the call hears it first: its cancel callback runs (it must not use the
+ * call after), or, without one, a streaming handler gets its end of stream
+ * and answers itself.
+ */
+static void
+grpc_fail(struct grpc_call *call, int status, const char *message)
+{
+	void	(*cb)(void *) = call->gc_cancel;
+
+	if (call->gc_exposed && cb != NULL) {
+		call->gc_cancel = NULL;
+		cb(call->gc_cancel_arg);
+	} else if (call->gc_exposed && call->gc_method->gm_streaming &&
+	    !call->gc_ended) {
+		call->gc_ended = 1;
+		(void)grpc_call_handle(call, NULL, 0);
+		return;		/* it answers, now or later */
+	}
+	grpc_finish(call, status, message);
+}
+
 /* Splits the messages received so far; each within max_body_bytes. */
 static void
 grpc_stream_data(void *arg, const uint8_t *p, size_t len)
@@ -388,7 +411,7 @@ grpc_stream_data(void *arg, const uint8_t *p, size_t len)
 	if (call->gc_finished || call->gc_method == NULL)
 		return;
 	if (buf_append(&call->gc_in, p, len) == -1) {
-		grpc_finish(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		grpc_fail(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	while (buf_pending(&call->gc_in) >= 5) {
@@ -396,7 +419,7 @@ grpc_stream_data(void *arg, const uint8_t *p, size_t len)
 		mlen = (size_t)m[1] << 24 | (size_t)m[2] << 16 |
 		    (size_t)m[3] << 8 | m[4];
 		if (m[0] != 0) {
-			grpc_finish(call, GRPC_INTERNAL, m[0] == 1 ?
+			grpc_fail(call, GRPC_INTERNAL, m[0] == 1 ?
 			    "compressed message without grpc-encoding" :
 			    "bad message flags");
 			return;
@@ -405,7 +428,7 @@ grpc_stream_data(void *arg, const uint8_t *p, size_t len)
 			snprintf(msg, sizeof(msg), "message of %zu bytes is "
 			    "larger than the limit of %zu", mlen,
 			    grpc.max_msg);
-			grpc_finish(call, GRPC_RESOURCE_EXHAUSTED, msg);
+			grpc_fail(call, GRPC_RESOURCE_EXHAUSTED, msg);
 			return;
 		}
 		if (buf_pending(&call->gc_in) < 5 + mlen)
@@ -414,12 +437,12 @@ grpc_stream_data(void *arg, const uint8_t *p, size_t len)
 			if (grpc_call_handle(call, m + 5, mlen) == -1)
 				return;
 		} else if (call->gc_have_msg) {
-			grpc_finish(call, GRPC_INTERNAL,
+			grpc_fail(call, GRPC_INTERNAL,
 			    "more than one request message for a unary method");
 			return;
 		} else {
 			if (buf_append(&call->gc_msg, m + 5, mlen) == -1) {
-				grpc_finish(call, GRPC_RESOURCE_EXHAUSTED,
+				grpc_fail(call, GRPC_RESOURCE_EXHAUSTED,
 				    "out of memory");
 				return;
 			}
@@ -438,7 +461,7 @@ grpc_stream_end(void *arg)
 	if (call->gc_finished || call->gc_method == NULL)
 		return;
 	if (buf_pending(&call->gc_in) > 0) {
-		grpc_finish(call, GRPC_INTERNAL, "incomplete message");
+		grpc_fail(call, GRPC_INTERNAL, "incomplete message");
 		return;
 	}
 	call->gc_ended = 1;
@@ -447,7 +470,7 @@ grpc_stream_end(void *arg)
 		return;
 	}
 	if (!call->gc_have_msg) {
-		grpc_finish(call, GRPC_INTERNAL,
+		grpc_fail(call, GRPC_INTERNAL,
 		    "no request message for a unary method");
 		return;
 	}

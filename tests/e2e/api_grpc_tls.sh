@@ -49,7 +49,9 @@ alpn() {
 	    -CAfile "$d/ca.crt" </dev/null 2>/dev/null |
 	    sed -n 's/^ALPN protocol: //p'
 }
-expect "ALPN h2 is chosen for a client offering h2" h2 "$(alpn h2,http/1.1)"
+expect "ALPN h2 is chosen for a client offering h2 alone (gRPC)" h2 "$(alpn h2)"
+expect "ALPN http/1.1 for one that offers it too (curl), as h2 serves gRPC only" \
+    http/1.1 "$(alpn h2,http/1.1)"
 expect "ALPN http/1.1 for one offering only http/1.1" http/1.1 "$(alpn http/1.1)"
 
 "$PY" "$top_srcdir/tests/grpc/flyte_agent_client.py" "localhost:$PORT" \

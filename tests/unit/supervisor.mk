@@ -16,3 +16,9 @@ TESTS += tests/unit/test_rate
 tests_unit_test_rate_SOURCES = tests/unit/test_rate.c supervisor/rate.c
 tests_unit_test_rate_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rate_LDADD = $(CMOCKA_LIBS) -lm
+# gRPC header parsing (grpc-timeout, grpc-message) of supervisor/grpc.c.
+check_PROGRAMS += tests/unit/test_grpc
+TESTS += tests/unit/test_grpc
+tests_unit_test_grpc_SOURCES = tests/unit/test_grpc.c
+tests_unit_test_grpc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_grpc_LDADD = $(NEBULAD_LIBS) $(CMOCKA_LIBS)
