@@ -94,6 +94,8 @@ struct msg_request {
 					   as is instead of mr_body, or NULL */
 	size_t		 mr_rawlen;
 };
+#define MSG_NOPS	5
+extern const char *const msg_op_names[MSG_NOPS];	/* create ... metrics */
 int	 msg_request_encode(struct buf *, const struct msg_request *);
 int	 msg_request_reserved(json_t *);
 int	 msg_request_parse(json_t *, struct msg_request *, char *, size_t);

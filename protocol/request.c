@@ -11,6 +11,11 @@
 
 #include "nebula-protocol.h"
 
+/* The ops of the request line, in the daemon's pool_op order. */
+const char *const msg_op_names[MSG_NOPS] = {
+	"create", "get", "delete", "logs", "metrics"
+};
+
 /* The daemon's fields, in the order they are written. */
 static const char *const msg_request_names[] = {
 	"id", "op", "task_type", "version", "request_id", "traceparent",

@@ -309,10 +309,9 @@ metrics_requests(struct buf *b)
 
 /* Plugin names come from the configuration: [A-Za-z0-9_.-], no quoting. */
 void
-metrics_render(struct buf *b, struct pool **pools, size_t npools,
+metrics_render(struct buf *b, const struct pool_stats *stats, size_t npools,
     size_t connections)
 {
-	struct pool_stats	 st;
 	size_t			 i;
 	static const struct {
 		const char	*name, *type, *help;
@@ -336,13 +335,14 @@ metrics_render(struct buf *b, struct pool **pools, size_t npools,
 		for (i = 0; i < npools; i++) {
 			unsigned long v;
 
-			pool_stats(pools[i], &st);
-			v = k == 0 ? (unsigned long)st.ps_in_flight :
-			    k == 1 ? (unsigned long)st.ps_queued :
-			    k == 2 ? (unsigned long)st.ps_ready :
-			    st.ps_restarts;
+			const struct pool_stats *st = &stats[i];
+
+			v = k == 0 ? (unsigned long)st->ps_in_flight :
+			    k == 1 ? (unsigned long)st->ps_queued :
+			    k == 2 ? (unsigned long)st->ps_ready :
+			    st->ps_restarts;
 			buf_printf(b, "%s{plugin=\"%s\"} %lu\n", g[k].name,
-			    st.ps_name, v);
+			    st->ps_name, v);
 		}
 	}
 	buf_printf(b, "# HELP nebula_http_connections Open client "

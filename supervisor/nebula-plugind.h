@@ -273,7 +273,9 @@ struct pool_stats {
 	const char	*ps_last_exit;	/* or NULL */
 	const char	*ps_last_error;	/* or NULL */
 };
-extern const char *const pool_op_names[POOL_NOPS];
+/* the ops' names on the worker's line, owned by the protocol */
+#define pool_op_names	msg_op_names
+_Static_assert(POOL_NOPS == MSG_NOPS, "one name per op");
 struct pool	*pool_new(struct ev_loop *, struct plugin_conf *,
 		    const struct limits_conf *);
 void		 pool_start(struct pool *);
@@ -349,6 +351,8 @@ struct worker_events {
 	void	(*we_changed)(void *, struct worker *);
 	/* it exited (a wait status), or could not start (-1); why says it */
 	void	(*we_exited)(void *, struct worker *, int, const char *);
+	/* stderr lines it dropped over log_rate in the last window */
+	void	(*we_log_suppressed)(void *, struct worker *, unsigned long long);
 };
 struct worker_limits {
 	size_t	 wl_max_line_bytes;	/* stdout lines */
@@ -381,7 +385,8 @@ void	 metrics_observe(const char *, enum pool_op, int, double);
 void	 metrics_rate_limited(const char *, enum pool_op);
 void	 metrics_restart(const char *, const char *);
 void	 metrics_reload(int);
-void	 metrics_render(struct buf *, struct pool **, size_t, size_t);
+void	 metrics_render(struct buf *, const struct pool_stats *, size_t,
+	    size_t);
 void	 metrics_log_suppressed(const char *, unsigned long long);
 void	 metrics_free(void);
 

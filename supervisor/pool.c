@@ -61,10 +61,6 @@ struct pool {
 	char			 p_last_error[512];
 };
 
-const char *const pool_op_names[POOL_NOPS] = {
-	"create", "get", "delete", "logs", "metrics"
-};
-
 static const char *const pool_phases[] = {
 	"QUEUED", "INITIALIZING", "WAITING_FOR_RESOURCES", "RUNNING",
 	"SUCCEEDED", "FAILED", "RETRYABLE_FAILED", "ABORTED", NULL
@@ -98,6 +94,8 @@ static void	pool_worker_answer(void *, void *, json_t *);
 static void	pool_worker_lost(void *, struct worker *, void **, size_t);
 static void	pool_worker_idle(void *, struct worker *);
 static void	pool_worker_changed(void *, struct worker *);
+static void	pool_worker_log_suppressed(void *, struct worker *,
+		    unsigned long long);
 static void	pool_worker_exited(void *, struct worker *, int,
 		    const char *);
 
@@ -107,7 +105,8 @@ static const struct worker_events pool_worker_events = {
 	.we_lost = pool_worker_lost,
 	.we_idle = pool_worker_idle,
 	.we_changed = pool_worker_changed,
-	.we_exited = pool_worker_exited
+	.we_exited = pool_worker_exited,
+	.we_log_suppressed = pool_worker_log_suppressed
 };
 
 /* Frees the instances a smaller count stopped, once they are reaped. */
@@ -919,6 +918,16 @@ pool_worker_changed(void *arg, struct worker *w)
 	if (p->p_nqueued > 0 && pool_ready_count(p) == 0)
 		pool_fail_queued(p, 503, "UNAVAILABLE", "the plugin has no "
 		    "ready instance; retry later");
+}
+
+static void
+pool_worker_log_suppressed(void *arg, struct worker *w,
+    unsigned long long lines)
+{
+	struct pool	*p = arg;
+
+	(void)w;
+	metrics_log_suppressed(p->p_conf->pc_name, lines);
 }
 
 static void

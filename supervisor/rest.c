@@ -268,14 +268,22 @@ rest_readyz(struct http_request *req, char **arg, int narg)
 static void
 rest_metrics(struct http_request *req, char **arg, int narg)
 {
-	struct buf	 b = { 0 };
-	struct pool	**pools;
-	size_t		  n;
+	struct buf		 b = { 0 };
+	struct pool		**pools;
+	struct pool_stats	*st;
+	size_t			  i, n;
 
 	(void)arg;
 	(void)narg;
 	pools = call_pools(&n);
-	metrics_render(&b, pools, n, http_connections());
+	if ((st = calloc(n ? n : 1, sizeof(*st))) == NULL) {
+		http_respond_error(req, 500, "INTERNAL", "out of memory", NULL);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		pool_stats(pools[i], &st[i]);
+	metrics_render(&b, st, n, http_connections());
+	free(st);
 	http_respond(req, 200, "Content-Type: text/plain; version=0.0.4; "
 	    "charset=utf-8\r\n", b.buf_data ? b.buf_data : "", b.buf_len);
 	buf_release(&b);

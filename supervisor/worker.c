@@ -237,7 +237,8 @@ worker_log_roll(struct worker *w)
 		log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
 		    "stderr: suppressed %llu lines (%llu bytes) over log_rate",
 		    w->w_sup_lines, w->w_sup_bytes);
-		metrics_log_suppressed(w->w_lim.wl_name, w->w_sup_lines);
+		if (w->w_ev.we_log_suppressed != NULL)
+			w->w_ev.we_log_suppressed(w->w_arg, w, w->w_sup_lines);
 	}
 	w->w_log_start = ev_now(w->w_loop);
 	w->w_log_lines = w->w_log_bytes = 0;

@@ -12,10 +12,6 @@
 #include "nebula-plugind.h"
 #include "fake.h"
 
-const char *const pool_op_names[POOL_NOPS] = {
-	"create", "get", "delete", "logs", "metrics"
-};
-
 struct pool {
 	struct plugin_conf	 p_conf;
 	json_t			*p_task_types;

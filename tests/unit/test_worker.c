@@ -130,7 +130,7 @@ on_exited(void *arg, struct worker *w, int status, const char *why)
 }
 
 static const struct worker_events events = {
-	on_hello, on_answer, on_lost, on_idle, on_changed, on_exited
+	on_hello, on_answer, on_lost, on_idle, on_changed, on_exited, NULL
 };
 
 static void
