@@ -1,6 +1,7 @@
 # End-to-end tests of security: tokens, signed ids, hostile clients.
 E2E_SEC_TESTS = \
 	tests/e2e/sec_auth.sh \
+	tests/e2e/sec_fair_stdout.sh \
 	tests/e2e/sec_flood.sh \
 	tests/e2e/sec_limits.sh \
 	tests/e2e/sec_hostile.sh \
