@@ -23,6 +23,7 @@
 #define WORKER_ERR_ROUNDS	4	/* stderr reads per wakeup */
 #define WORKER_KILL_GRACE	1.0	/* SIGTERM to SIGKILL when stopping */
 #define WORKER_QUOTE_MAX	200	/* bytes of a bad line in the log */
+#define WORKER_VIOL_RATE	10	/* violations logged a second */
 
 struct worker_slot {
 	uint64_t		 ws_id;
@@ -55,6 +56,8 @@ struct worker {
 	unsigned long long	 w_log_bytes;
 	unsigned long long	 w_sup_lines;	/* suppressed in it */
 	unsigned long long	 w_sup_bytes;
+	ev_tstamp		 w_viol_start;	/* this violations' window */
+	unsigned long long	 w_viol_lines;	/* violations in it */
 	struct buf		 w_obuf;
 	int			 w_dirty;	/* in worker_dirty[] */
 	int			 w_stopping;	/* no restart after exit */
@@ -393,6 +396,34 @@ worker_quote(const char *line, size_t len, char *out, size_t outlen)
 	return out;
 }
 
+/*
+ * Logs a dropped stdout line, at most WORKER_VIOL_RATE a second per
+ * instance, so that a worker flooding its stdout cannot flood the log; the
+ * next window's first line says how many went unlogged.
+ */
+static void
+worker_violation(struct worker *w, const char *why, const char *line,
+    size_t len)
+{
+	ev_tstamp	 now = ev_now(w->w_loop);
+	char		 quote[WORKER_QUOTE_MAX * 4 + 8];
+
+	if (now - w->w_viol_start >= 1.0) {
+		if (w->w_viol_lines > WORKER_VIOL_RATE)
+			log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid,
+			    NULL, "protocol violations: %llu more lines "
+			    "dropped unlogged", w->w_viol_lines -
+			    WORKER_VIOL_RATE);
+		w->w_viol_start = now;
+		w->w_viol_lines = 0;
+	}
+	if (w->w_viol_lines++ >= WORKER_VIOL_RATE)
+		return;
+	log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
+	    "protocol violation, line dropped: %s: %s", why,
+	    worker_quote(line, len, quote, sizeof(quote)));
+}
+
 static void
 worker_line(struct worker *w, char *line, size_t len)
 {
@@ -400,16 +431,14 @@ worker_line(struct worker *w, char *line, size_t len)
 	void			*call;
 	json_t			*obj;
 	uint64_t		 id;
-	char			 err[160], quote[WORKER_QUOTE_MAX * 4 + 8];
+	char			 err[160];
 
 	if ((obj = msg_decode(line, len, err, sizeof(err))) == NULL) {
 		if (w->w_state == WORKER_STARTING) {
 			worker_fail(w, "first line is not a JSON hello");
 			return;
 		}
-		log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
-		    "protocol violation, line dropped: %s: %s", err,
-		    worker_quote(line, len, quote, sizeof(quote)));
+		worker_violation(w, err, line, len);
 		return;
 	}
 	if (w->w_state == WORKER_STARTING) {
@@ -418,10 +447,8 @@ worker_line(struct worker *w, char *line, size_t len)
 		return;
 	}
 	if (msg_id(obj, &id) == -1 || (s = worker_slot_find(w, id)) == NULL) {
-		log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
-		    "protocol violation, line dropped: %s: %s",
-		    json_object_get(obj, "id") ? "unknown id" : "no id",
-		    worker_quote(line, len, quote, sizeof(quote)));
+		worker_violation(w, json_object_get(obj, "id") ?
+		    "unknown id" : "no id", line, len);
 		json_decref(obj);
 		return;
 	}

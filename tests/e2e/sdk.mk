@@ -8,6 +8,7 @@ TESTS += $(SDK_E2E_TESTS)
 EXTRA_DIST += $(SDK_E2E_TESTS) \
 	plugins/python/tests/conftest.py \
 	plugins/python/tests/test_install.py \
+	plugins/python/tests/test_limits.py \
 	plugins/python/tests/test_literals.py \
 	plugins/python/tests/test_secret.py \
 	plugins/python/tests/test_serve.py

@@ -1,14 +1,26 @@
 #!/bin/sh
 # The fuzz targets in `make check`: builds them with clang, replays every
 # input under tests/fuzz/regress/, and fuzzes each target for a few seconds
-# (FUZZ_CHECK_SECONDS, default 5) on its seed corpus.  Without clang and
-# libFuzzer it fails, unless NEBULA_FUZZ_OPTIONAL=1 makes that a skip.
+# (FUZZ_CHECK_SECONDS, default 5) on its seed corpus, once it has checked
+# that every case of tests/e2e/framing/ is a fuzz_http seed.  Without clang
+# and libFuzzer it fails, unless NEBULA_FUZZ_OPTIONAL=1 makes that a skip.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 export top_srcdir top_builddir
+
+# Every case of the e2e framing corpus is a fuzz_http seed, byte for byte
+# after the seed's two set-up bytes (mkseeds.py writes them).
+for f in "$top_srcdir"/tests/e2e/framing/*; do
+	seed="$here/corpus/fuzz_http/framing_${f##*/}"
+	if ! tail -c +3 "$seed" 2>/dev/null | cmp -s - "$f"; then
+		echo "check.sh: no fuzz_http seed for framing case ${f##*/}" \
+		    "(run tests/fuzz/mkseeds.py)" >&2
+		exit 1
+	fi
+done
 
 sh "$here/build.sh"
 rc=$?

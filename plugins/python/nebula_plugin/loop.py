@@ -15,6 +15,7 @@ import os
 import stat
 import sys
 
+from . import limits
 from .errors import PluginError
 from .literals import is_literal_map, to_literal_map
 from .plugin import Plugin, Registry, registry as default_registry
@@ -29,59 +30,21 @@ def log(text):
     print("nebula_plugin: %s" % text, file=sys.__stderr__, flush=True)
 
 
-def salvage_id(line):
-    """The integer "id" member of the outermost object of a line that does
-    not parse as a whole (bad JSON further on, nested too deep), or None.
-    Only members at depth 1 count, never an "id" inside a template."""
-    if isinstance(line, bytes):
-        line = line.decode("utf-8", "replace")
-    depth, i, n, key = 0, 0, len(line), None
-    while i < n:
-        c = line[i]
-        if c == '"':
-            j = i + 1
-            while j < n and line[j] != '"':
-                j += 2 if line[j] == "\\" else 1
-            s = line[i + 1:j]
-            i = j + 1
-            if depth == 1:
-                k = i
-                while k < n and line[k] in " \t\r":
-                    k += 1
-                if k < n and line[k] == ":":
-                    key, i = s, k + 1
-                    continue
-            key = None
-            continue
-        if c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-        elif depth == 1 and key == "id" and c in "-0123456789":
-            j = i
-            while j < n and line[j] in "0123456789-":
-                j += 1
-            try:
-                return int(line[i:j])
-            except ValueError:
-                return None
-        elif c not in " \t\r\n":
-            key = None
-        if depth <= 0 and c in "}]":
-            return None
-        i += 1
-    return None
-
-
 def parse(line):
-    """(request, None) for a good line; (None, (id or None, why)) else."""
+    """(request, None) for a good line; (None, (id or None, why)) else.
+    A line over the input limits (limits.py) is answered by its id: the
+    object's, or when it does not parse, the one its text shows (line_id)."""
     try:
-        req = json.loads(line)
-    except (ValueError, RecursionError) as e:
-        return None, (salvage_id(line), "cannot read the line: %s" % e)
+        req = limits.decode(line)
+    except limits.Unreadable as e:
+        return None, (limits.line_id(line), str(e))
     rid = req.get("id") if isinstance(req, dict) else None
-    if type(rid) is not int:
+    if type(rid) is not int or not 0 <= rid <= limits.INT_MAX:
         return None, (None, "not an object with an integer id")
+    try:
+        limits.check(req)
+    except limits.Unreadable as e:
+        return None, (rid, str(e))
     return req, None
 
 
@@ -237,12 +200,13 @@ async def serve_async(reg, stdin, out, name=None, concurrency=None):
         req, bad = parse(line)
         if bad is not None:
             rid, why = bad
-            log("%s%s" % (why, "" if rid is None else
-                          ", answering id=%d" % rid))
+            log("cannot read the line: %s%s" % (why, "" if rid is None
+                                               else ", answering id=%d" % rid))
             if rid is not None:
-                send({"id": rid, "error": {"code": "INVALID_ARGUMENT",
-                                           "message": why,
-                                           "kind": "NON_RECOVERABLE"}})
+                send({"id": rid, "error": {
+                    "code": "INVALID_ARGUMENT",
+                    "message": "the worker cannot read the request: " + why,
+                    "kind": "NON_RECOVERABLE"}})
             continue
         t = asyncio.ensure_future(run(req))
         tasks.add(t)
