@@ -8,12 +8,15 @@ Prints TAP-like "ok - ..." / "not ok - ..." lines; the exit status is the
 number of failures.
 
 Usage: flyte_agent_client.py HOST:PORT STUBS_DIR [--token T] [--tls CA]
-       [--only auth|tls]
+       [--only auth|tls] [--record FILE]
 With --tls the channel is grpc.secure_channel with the CA's certificate
 (grpcio insists on ALPN h2); --only tls lists agents and creates and polls
-an echo job on it.
+an echo job on it.  --record names the file where the tw plugin's test
+worker records the requests it gets (TW_RECORD): then a client leaving
+mid-ExecuteTaskSync must see its job deleted there.
 """
 import concurrent.futures
+import json
 import sys
 import time
 
@@ -22,6 +25,7 @@ sys.path.insert(0, sys.argv[2])
 TOKEN = None
 ONLY = None
 CA = None
+RECORD = None
 args = sys.argv[3:]
 while args:
     if args[0] == "--token":
@@ -29,6 +33,9 @@ while args:
         args = args[2:]
     elif args[0] == "--tls":
         CA = args[1]
+        args = args[2:]
+    elif args[0] == "--record":
+        RECORD = args[1]
         args = args[2:]
     elif args[0] == "--only":
         ONLY = args[1]
@@ -335,6 +342,29 @@ c, _ = code_of(lambda: list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
 ok("logs answered without lines: INTERNAL", c == grpc.StatusCode.INTERNAL,
    c)
 
+# Logs larger than an HTTP/2 stream holds unsent (about 2 MB here): about
+# 4 MB of lines, sent as the client reads them instead of failing.
+cr = async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("tw", custom={"poll_action": "biglogs"})),
+    metadata=md())
+try:
+    big = list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+        task_category=cat("tw"), resource_meta=cr.resource_meta),
+        metadata=md(), timeout=120))
+    err = None
+except grpc.RpcError as e:
+    big, err = [], (e.code(), e.details())
+ok("GetTaskLogs of about 4 MB of lines answers OK", err is None, err)
+msgs = [ln.message for r in big[1:] for ln in r.body.structured_lines]
+ok("every line of the big logs arrives, in order",
+   len(msgs) == 40001 and msgs[0].startswith("line 000000 ") and
+   msgs[39999].startswith("line 039999 ") and msgs[-1] == "end\n",
+   (len(msgs), msgs[:1], msgs[-1:]))
+ok("the big logs come as several messages", len(big) > 3, len(big))
+ok("the big logs are more than a stream holds unsent",
+   sum(r.ByteSize() for r in big) > 2 * 1048576 + 1024,
+   sum(r.ByteSize() for r in big))
+
 # A sync plugin through ExecuteTaskSync.
 
 
@@ -384,6 +414,55 @@ c, _ = code_of(lambda: list(sync_stub.ExecuteTaskSync(
     timeout=1)))
 ok("ExecuteTaskSync on a long job: the client's deadline ends it",
    c == grpc.StatusCode.DEADLINE_EXCEEDED, c)
+
+
+
+def recorded(op, mark):
+    """The requests of op the test worker recorded for the job whose
+    inputs carry leave=mark."""
+    try:
+        with open(RECORD) as f:
+            reqs = [json.loads(ln) for ln in f if ln.strip()]
+    except OSError:
+        return []
+    return [r for r in reqs if r.get("op") == op and
+            mark in json.dumps(r.get("resource_meta"))]
+
+
+def wait_recorded(op, mark):
+    for _ in range(600):
+        if recorded(op, mark):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# A client that leaves mid-ExecuteTaskSync on an asynchronous plugin: the
+# job it started is deleted (the worker sees the delete).
+if RECORD is not None:
+    mark = "leave-%d" % int(time.time() * 1000)
+
+    def leave_reqs():
+        yield A.ExecuteTaskSyncRequest(header=A.CreateRequestHeader(
+            template=template("tw", custom={"poll_action": "running"})))
+        yield A.ExecuteTaskSyncRequest(inputs=inputs(leave=mark))
+
+    call = sync_stub.ExecuteTaskSync(leave_reqs(), metadata=md(),
+                                     timeout=120)
+    ok("ExecuteTaskSync on a job that runs on: the daemon polls it",
+       wait_recorded("get", mark), mark)
+    ok("no delete while the client waits", not recorded("delete", mark))
+    call.cancel()
+    c, _ = code_of(lambda: list(call))
+    ok("the client's cancel ends its call", c == grpc.StatusCode.CANCELLED,
+       c)
+    ok("the client left mid-ExecuteTaskSync: the worker sees the delete",
+       wait_recorded("delete", mark), mark)
+    d = recorded("delete", mark)
+    g = recorded("get", mark)
+    ok("the delete names the job that was polled",
+       len(d) == 1 and g and d[0]["resource_meta"] == g[0]["resource_meta"],
+       (d, g[:1]))
 
 # 200 concurrent calls multiplexed on one channel.
 with concurrent.futures.ThreadPoolExecutor(max_workers=32) as ex:
