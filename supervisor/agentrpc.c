@@ -346,15 +346,83 @@ rpc_get_metrics(struct grpc_call *g, const uint8_t *msg, size_t len)
 	flyteidl__admin__get_task_metrics_request__free_unpacked(req, NULL);
 }
 
-/* The lines stream: a header (the token), then one message per body. */
+/*
+ * GetTaskLogs' answer on its way: the messages (a header with the token,
+ * then bodies of lines) go out as the stream drains, so that logs larger
+ * than a stream holds are sent at the pace the client reads them.
+ */
+struct rpc_logs {
+	struct grpc_call	*rl_g;
+	json_t			*rl_msgs;
+	size_t			 rl_next;
+};
+
+static void
+rpc_logs_free(void *arg)
+{
+	struct rpc_logs	*rl = arg;
+
+	json_decref(rl->rl_msgs);
+	free(rl);
+}
+
+/* Sends what the stream takes now; the rest once it drained. */
+static void
+rpc_logs_send(void *arg)
+{
+	struct rpc_logs		*rl = arg;
+	struct grpc_call	*g = rl->rl_g;
+	ProtobufCMessage	*m;
+	uint8_t			*buf;
+	size_t			 n;
+	int			 room;
+	char			 err[256];
+
+	while (rl->rl_next < json_array_size(rl->rl_msgs)) {
+		m = pbjson_decode(
+		    &flyteidl__admin__get_task_logs_response__descriptor,
+		    json_array_get(rl->rl_msgs, rl->rl_next), 0, err,
+		    sizeof(err));
+		if (m == NULL)
+			goto fail;
+		n = protobuf_c_message_get_packed_size(m);
+		if ((room = grpc_can_send(g, n)) == 0) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			grpc_set_drained(g, rpc_logs_send, rl);
+			grpc_set_cancel(g, rpc_logs_free, rl);
+			return;
+		}
+		if (room == -1 || (buf = malloc(n ? n : 1)) == NULL) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			snprintf(err, sizeof(err), "cannot send the lines");
+			goto fail;
+		}
+		protobuf_c_message_pack(m, buf);
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (grpc_send(g, buf, n) == -1) {
+			free(buf);
+			snprintf(err, sizeof(err), "cannot send the lines");
+			goto fail;
+		}
+		free(buf);
+		rl->rl_next++;
+	}
+	grpc_set_cancel(g, NULL, NULL);
+	rpc_logs_free(rl);
+	grpc_finish(g, GRPC_OK, NULL);
+	return;
+fail:
+	grpc_set_cancel(g, NULL, NULL);
+	rpc_logs_free(rl);
+	grpc_finish(g, GRPC_INTERNAL, err);
+}
+
 static void
 rpc_logs_done(void *arg, const struct call_result *res)
 {
 	struct grpc_call	*g = arg;
-	ProtobufCMessage	*m;
-	json_t			*msgs, *j;
-	uint8_t			*buf;
-	size_t			 i, n;
+	struct rpc_logs		*rl;
+	json_t			*msgs;
 	char			 err[256], msg[320];
 
 	grpc_set_cancel(g, NULL, NULL);
@@ -369,33 +437,14 @@ rpc_logs_done(void *arg, const struct call_result *res)
 		grpc_finish(g, GRPC_INTERNAL, msg);
 		return;
 	}
-	json_array_foreach(msgs, i, j) {
-		m = pbjson_decode(
-		    &flyteidl__admin__get_task_logs_response__descriptor, j, 0,
-		    err, sizeof(err));
-		if (m == NULL)
-			goto fail;
-		n = protobuf_c_message_get_packed_size(m);
-		if ((buf = malloc(n ? n : 1)) == NULL) {
-			protobuf_c_message_free_unpacked(m, NULL);
-			snprintf(err, sizeof(err), "out of memory");
-			goto fail;
-		}
-		protobuf_c_message_pack(m, buf);
-		protobuf_c_message_free_unpacked(m, NULL);
-		if (grpc_send(g, buf, n) == -1) {
-			free(buf);
-			snprintf(err, sizeof(err), "cannot send the lines");
-			goto fail;
-		}
-		free(buf);
+	if ((rl = calloc(1, sizeof(*rl))) == NULL) {
+		json_decref(msgs);
+		grpc_finish(g, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
 	}
-	json_decref(msgs);
-	grpc_finish(g, GRPC_OK, NULL);
-	return;
-fail:
-	json_decref(msgs);
-	grpc_finish(g, GRPC_INTERNAL, err);
+	rl->rl_g = g;
+	rl->rl_msgs = msgs;
+	rpc_logs_send(rl);
 }
 
 /* GetTaskLogs: the worker's logs op, when the plugin declares it. */

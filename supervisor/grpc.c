@@ -28,6 +28,8 @@ struct grpc_call {
 	int				 gc_responded;	/* HEADERS sent */
 	void				(*gc_cancel)(void *);
 	void				*gc_cancel_arg;
+	void				(*gc_drained)(void *);
+	void				*gc_drained_arg;
 	void				*gc_data;
 	double				 gc_timeout;
 	ev_tstamp			 gc_start;
@@ -66,10 +68,11 @@ static void	 grpc_stream_data(void *, const uint8_t *, size_t);
 static void	 grpc_stream_end(void *);
 static void	 grpc_stream_gone(void *);
 static void	 grpc_set_limits(const struct limits_conf *);
+static void	 grpc_stream_drained(void *);
 
 static const struct h2_stream_events grpc_h2_events = {
 	grpc_stream_open, grpc_stream_data, grpc_stream_end,
-	grpc_stream_gone, grpc_set_limits
+	grpc_stream_gone, grpc_set_limits, grpc_stream_drained
 };
 
 /* The methods served; gRPC is then what h2.c serves on its streams. */
@@ -200,6 +203,35 @@ grpc_set_cancel(struct grpc_call *call, void (*cb)(void *), void *arg)
 {
 	call->gc_cancel = cb;
 	call->gc_cancel_arg = arg;
+}
+
+/*
+ * Flow control for a handler streaming more than its stream holds: cb(arg)
+ * runs once, when the peer has taken every byte sent so far.  Set it after
+ * grpc_can_send() said 0.
+ */
+void
+grpc_set_drained(struct grpc_call *call, void (*cb)(void *), void *arg)
+{
+	call->gc_drained = cb;
+	call->gc_drained_arg = arg;
+}
+
+/*
+ * Whether a response message of len bytes can be sent now: 1 yes, 0 once
+ * the stream drained (grpc_set_drained), -1 never (the call is over, or
+ * the message is larger than a stream may hold).
+ */
+int
+grpc_can_send(struct grpc_call *call, size_t len)
+{
+	size_t	 pending;
+
+	if (call->gc_finished || call->gc_stream == NULL ||
+	    len > h2_stream_limit() - 5)
+		return -1;
+	pending = h2_stream_pending(call->gc_stream);
+	return pending + 5 + len <= h2_stream_limit() ? 1 : 0;
 }
 
 static void
@@ -397,6 +429,23 @@ grpc_fail(struct grpc_call *call, int status, const char *message)
 		return;		/* it answers, now or later */
 	}
 	grpc_finish(call, status, message);
+}
+
+/* The stream's output is all out: a handler waiting for it sends on. */
+static void
+grpc_stream_drained(void *arg)
+{
+	struct grpc_call	*call = arg;
+	void			(*cb)(void *) = call->gc_drained;
+
+	if (call->gc_finished || cb == NULL)
+		return;
+	call->gc_drained = NULL;
+	call->gc_busy++;
+	cb(call->gc_drained_arg);
+	call->gc_busy--;
+	if (call->gc_finished && call->gc_busy == 0)
+		grpc_call_free(call);
 }
 
 /* Splits the messages received so far; each within max_body_bytes. */

@@ -52,6 +52,8 @@ double		 grpc_timeout(struct grpc_call *);
 const char	*grpc_request_id(struct grpc_call *);
 const char	*grpc_path(struct grpc_call *);
 int		 grpc_send(struct grpc_call *, const void *, size_t);
+int		 grpc_can_send(struct grpc_call *, size_t);
+void		 grpc_set_drained(struct grpc_call *, void (*)(void *), void *);
 void		 grpc_finish(struct grpc_call *, int, const char *);
 void		 grpc_set_cancel(struct grpc_call *, void (*)(void *), void *);
 void		*grpc_data(struct grpc_call *);

@@ -228,6 +228,10 @@ h2_data_read_cb(nghttp2_session *sess, int32_t id, uint8_t *dst, size_t len,
 	size_t			 n, i;
 
 	(void)id;
+	/* Flow control: the call may write more now that the peer took all. */
+	if (buf_pending(&s->hs_out) == 0 && !s->hs_ending &&
+	    s->hs_data != NULL && h2.ev->se_drained != NULL)
+		h2.ev->se_drained(s->hs_data);
 	n = buf_pending(&s->hs_out);
 	if (n > len)
 		n = len;

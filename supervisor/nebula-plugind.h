@@ -182,6 +182,7 @@ struct h2_stream_events {
 	void	(*se_end)(void *);		/* the client's end of stream */
 	void	(*se_gone)(void *);		/* reset, or connection gone */
 	void	(*se_limits)(const struct limits_conf *);
+	void	(*se_drained)(void *);		/* body all taken, not ended */
 };
 void	 h2_set_streams(const struct h2_stream_events *);
 void	 h2_set_released(void (*)(void));

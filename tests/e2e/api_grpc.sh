@@ -31,7 +31,7 @@ plugins:
     task_types: [{type: tw, versions: [v1]}]
     instances: 2
     timeouts: {get: 1s, create: 5s}
-    env: {TW_OPS: "logs,metrics"}
+    env: {TW_OPS: "logs,metrics", TW_RECORD: "$E2E_TMP/tw.record"}
   - name: twlogs
     command: [$TESTWORKER]
     task_types: [{type: twlogs, versions: [v1]}]
@@ -41,7 +41,7 @@ EOF2
 start_daemon "$conf" || { fail "daemon starts"; finish; }
 check "daemon becomes ready" wait_ready
 "$PY" "$top_srcdir/tests/grpc/flyte_agent_client.py" "127.0.0.1:$PORT" \
-    "$stubs" >"$E2E_TMP/client.out" 2>&1
+    "$stubs" --record "$E2E_TMP/tw.record" >"$E2E_TMP/client.out" 2>&1
 rc=$?
 sed 's/^/# /' "$E2E_TMP/client.out"
 expect "the Flyte gRPC client's checks pass" 0 "$rc"

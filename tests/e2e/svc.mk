@@ -6,6 +6,7 @@ E2E_SVC_TESTS = \
 	tests/e2e/svc_databricks.sh \
 	tests/e2e/svc_deploy.sh \
 	tests/e2e/svc_docker.sh \
+	tests/e2e/svc_grpc.sh \
 	tests/e2e/svc_helm.sh
 TESTS += $(E2E_SVC_TESTS)
 EXTRA_DIST += $(E2E_SVC_TESTS) tests/e2e/svc_lib.sh \

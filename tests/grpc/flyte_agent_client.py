@@ -8,12 +8,18 @@ Prints TAP-like "ok - ..." / "not ok - ..." lines; the exit status is the
 number of failures.
 
 Usage: flyte_agent_client.py HOST:PORT STUBS_DIR [--token T] [--tls CA]
-       [--only auth|tls]
+       [--only auth|tls|bigquery|databricks] [--record FILE] [--si URL]
 With --tls the channel is grpc.secure_channel with the CA's certificate
 (grpcio insists on ALPN h2); --only tls lists agents and creates and polls
-an echo job on it.
+an echo job on it.  --record names the file where the tw plugin's test
+worker records the requests it gets (TW_RECORD): then a client leaving
+mid-ExecuteTaskSync must see its job deleted there.  --only bigquery and
+--only databricks drive those plugins against their stand-ins
+(tests/standins/, at --si URL): typed outputs, idempotent creates,
+deletes, failures as agent_error, a 403 from the service.
 """
 import concurrent.futures
+import json
 import sys
 import time
 
@@ -22,6 +28,8 @@ sys.path.insert(0, sys.argv[2])
 TOKEN = None
 ONLY = None
 CA = None
+RECORD = None
+SI = None
 args = sys.argv[3:]
 while args:
     if args[0] == "--token":
@@ -29,6 +37,12 @@ while args:
         args = args[2:]
     elif args[0] == "--tls":
         CA = args[1]
+        args = args[2:]
+    elif args[0] == "--si":
+        SI = args[1]
+        args = args[2:]
+    elif args[0] == "--record":
+        RECORD = args[1]
         args = args[2:]
     elif args[0] == "--only":
         ONLY = args[1]
@@ -163,6 +177,161 @@ if ONLY == "tls":
                            metadata=md())
     ok("GetTask over TLS: typed outputs",
        g.resource.outputs.literals["t"].scalar.primitive.integer == 1, g)
+    sys.exit(FAILED)
+
+NONREC = A.AgentError.NON_RECOVERABLE
+REC = A.AgentError.RECOVERABLE
+TERMINAL = (E.TaskExecution.SUCCEEDED, E.TaskExecution.FAILED,
+            E.TaskExecution.ABORTED, E.TaskExecution.RETRYABLE_FAILED)
+
+
+def poll_done(name, rmeta):
+    """GetTask until a terminal phase; the last Resource."""
+    r = None
+    for _ in range(600):
+        r = async_stub.GetTask(A.GetTaskRequest(
+            task_category=cat(name), resource_meta=rmeta),
+            metadata=md()).resource
+        if r.phase in TERMINAL:
+            break
+        time.sleep(0.1)
+    return r
+
+
+def phase_name(p):
+    return E.TaskExecution.Phase.Name(p)
+
+
+def exec_meta(name, attempt=0):
+    m = A.TaskExecutionMetadata(namespace="ns")
+    m.task_execution_id.task_id.name = name
+    m.task_execution_id.node_execution_id.node_id = "n0"
+    m.task_execution_id.retry_attempt = attempt
+    return m
+
+
+def svc_create(name, custom, inputs_=None, metadata=None):
+    return async_stub.CreateTask(A.CreateTaskRequest(
+        template=template(name, custom=custom), inputs=inputs_,
+        output_prefix="s3://bucket/out", task_execution_metadata=metadata),
+        metadata=md()).resource_meta
+
+
+def svc_failure(name, custom, want_phase, want_code, want_kind, what):
+    rm = svc_create(name, custom)
+    r = poll_done(name, rm)
+    ok(what + ": " + phase_name(want_phase), r.phase == want_phase, r)
+    ok(what + ": agent_error code " + want_code,
+       r.agent_error.code == want_code, r.agent_error)
+    ok(what + ": agent_error kind " + A.AgentError.Kind.Name(want_kind),
+       r.HasField("agent_error") and r.agent_error.kind == want_kind,
+       r.agent_error)
+
+
+if ONLY == "bigquery":
+    custom = {"query": "SELECT @n AS n -- runtime=0.3",
+              "destination_table": "ds.out"}
+    rm = svc_create("bigquery", custom, inputs(n=7), exec_meta("bq-1"))
+    ok("BigQuery CreateTask answers resource_meta", len(rm) > 0, rm)
+    r = poll_done("bigquery", rm)
+    ok("BigQuery GetTask reaches SUCCEEDED",
+       r.phase == E.TaskExecution.SUCCEEDED, r)
+    lits = r.outputs.literals
+    ok("BigQuery results: a StructuredDataset at bq://project:dataset.table",
+       lits["results"].scalar.structured_dataset.uri == "bq://proj-1:ds.out",
+       r.outputs)
+    ok("BigQuery outputs name the destination table",
+       lits["destination_table"].scalar.primitive.string_value ==
+       "proj-1.ds.out", r.outputs)
+    job = lits["job_id"].scalar.primitive.string_value
+    ok("BigQuery custom_info names the job",
+       r.custom_info["job_id"] == job and job.startswith("nebula_"),
+       r.custom_info)
+    ok("BigQuery log link: a TaskLog to the console",
+       len(r.log_links) == 1 and r.log_links[0].uri.startswith(
+           "https://console.cloud.google.com/bigquery?project=proj-1&j=bq:"
+           "US:" + job), r.log_links)
+    ok("BigQuery log link shows while pending",
+       len(r.log_links) == 1 and r.log_links[0].ShowWhilePending,
+       r.log_links)
+    again = svc_create("bigquery", custom, inputs(n=7), exec_meta("bq-1"))
+    ok("a retried CreateTask of the same task execution: the same job",
+       again == rm, (again, rm))
+    other = svc_create("bigquery", custom, inputs(n=7), exec_meta("bq-1", 1))
+    ok("another attempt of the task is another job", other != rm)
+    rm = svc_create("bigquery", {"query": "SELECT 3 -- runtime=600"})
+    async_stub.DeleteTask(A.DeleteTaskRequest(
+        task_category=cat("bigquery"), resource_meta=rm), metadata=md())
+    ok("BigQuery DeleteTask answers", True)
+    r = poll_done("bigquery", rm)
+    ok("the deleted job is ABORTED", r.phase == E.TaskExecution.ABORTED, r)
+    svc_failure("bigquery", {"query": "SELECT FAIL_QUERY -- runtime=0.2"},
+                E.TaskExecution.FAILED, "invalidQuery", NONREC,
+                "a bad query")
+    svc_failure("bigquery", {"query": "SELECT BACKEND_ERROR -- runtime=0.2"},
+                E.TaskExecution.RETRYABLE_FAILED, "backendError",
+                REC, "a backend error")
+    svc_failure("bigquery", {"query": "SELECT ACCESS_DENIED -- runtime=0.2"},
+                E.TaskExecution.FAILED, "accessDenied", NONREC,
+                "a job the service denies (403 accessDenied)")
+    c, d = code_of(lambda: svc_create("bigquery", {"query": "SELECT 1",
+                                                   "project": "denied"}))
+    ok("a 403 from BigQuery on create: PERMISSION_DENIED, not retried",
+       c == grpc.StatusCode.PERMISSION_DENIED and "Access Denied" in d,
+       (c, d))
+    c, d = code_of(lambda: svc_create("bigquery", {}))
+    ok("a template without query: INVALID_ARGUMENT naming the field",
+       c == grpc.StatusCode.INVALID_ARGUMENT and
+       "task_template.custom" in d and "query" in d, (c, d))
+    sys.exit(FAILED)
+
+if ONLY == "databricks":
+    def run(name):
+        return {"run_name": name, "tasks": [{
+            "task_key": "main",
+            "notebook_task": {"notebook_path": "/Users/me/nb"},
+            "existing_cluster_id": "0123-456789-abc"}]}
+
+    rm = svc_create("databricks", run("ok runtime=0.3"), None,
+                    exec_meta("dbx-1"))
+    ok("Databricks CreateTask answers resource_meta", len(rm) > 0, rm)
+    r = poll_done("databricks", rm)
+    ok("Databricks GetTask reaches SUCCEEDED",
+       r.phase == E.TaskExecution.SUCCEEDED, r)
+    rid = r.custom_info["run_id"]
+    ok("Databricks custom_info names the run and its state",
+       rid > 0 and r.custom_info["life_cycle_state"] == "TERMINATED",
+       r.custom_info)
+    ok("Databricks log link: a TaskLog to the run page",
+       len(r.log_links) == 1 and r.log_links[0].uri ==
+       "%s/?o=1234#job/%d/run/%d" % (SI, int(rid) + 5, int(rid)),
+       r.log_links)
+    ok("Databricks outputs: an empty LiteralMap (the run writes its own)",
+       len(r.outputs.literals) == 0, r.outputs)
+    again = svc_create("databricks", run("ok runtime=0.3"), None,
+                       exec_meta("dbx-1"))
+    ok("a retried CreateTask of the same task execution: the same run",
+       again == rm, (again, rm))
+    rm = svc_create("databricks", run("long runtime=600"))
+    async_stub.DeleteTask(A.DeleteTaskRequest(
+        task_category=cat("databricks"), resource_meta=rm), metadata=md())
+    ok("Databricks DeleteTask answers", True)
+    r = poll_done("databricks", rm)
+    ok("the deleted run is ABORTED", r.phase == E.TaskExecution.ABORTED, r)
+    svc_failure("databricks", run("result=FAILED runtime=0.2"),
+                E.TaskExecution.FAILED, "FAILED", NONREC,
+                "a failed run")
+    svc_failure("databricks", run("result=INTERNAL_ERROR runtime=0.2"),
+                E.TaskExecution.RETRYABLE_FAILED, "INTERNAL_ERROR",
+                REC, "an internal error")
+    c, d = code_of(lambda: svc_create("databricks", run("denied")))
+    ok("a 403 from Databricks on submit: PERMISSION_DENIED, not retried",
+       c == grpc.StatusCode.PERMISSION_DENIED and
+       "does not have permission" in d, (c, d))
+    c, d = code_of(lambda: svc_create("databricks", {"run_name": "x"}))
+    ok("a run without tasks: INVALID_ARGUMENT naming the field",
+       c == grpc.StatusCode.INVALID_ARGUMENT and
+       "task_template.custom.tasks" in d, (c, d))
     sys.exit(FAILED)
 
 # Metadata service.
@@ -335,6 +504,29 @@ c, _ = code_of(lambda: list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
 ok("logs answered without lines: INTERNAL", c == grpc.StatusCode.INTERNAL,
    c)
 
+# Logs larger than an HTTP/2 stream holds unsent (about 2 MB here): about
+# 4 MB of lines, sent as the client reads them instead of failing.
+cr = async_stub.CreateTask(A.CreateTaskRequest(
+    template=template("tw", custom={"poll_action": "biglogs"})),
+    metadata=md())
+try:
+    big = list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
+        task_category=cat("tw"), resource_meta=cr.resource_meta),
+        metadata=md(), timeout=120))
+    err = None
+except grpc.RpcError as e:
+    big, err = [], (e.code(), e.details())
+ok("GetTaskLogs of about 4 MB of lines answers OK", err is None, err)
+msgs = [ln.message for r in big[1:] for ln in r.body.structured_lines]
+ok("every line of the big logs arrives, in order",
+   len(msgs) == 40001 and msgs[0].startswith("line 000000 ") and
+   msgs[39999].startswith("line 039999 ") and msgs[-1] == "end\n",
+   (len(msgs), msgs[:1], msgs[-1:]))
+ok("the big logs come as several messages", len(big) > 3, len(big))
+ok("the big logs are more than a stream holds unsent",
+   sum(r.ByteSize() for r in big) > 2 * 1048576 + 1024,
+   sum(r.ByteSize() for r in big))
+
 # A sync plugin through ExecuteTaskSync.
 
 
@@ -384,6 +576,55 @@ c, _ = code_of(lambda: list(sync_stub.ExecuteTaskSync(
     timeout=1)))
 ok("ExecuteTaskSync on a long job: the client's deadline ends it",
    c == grpc.StatusCode.DEADLINE_EXCEEDED, c)
+
+
+
+def recorded(op, mark):
+    """The requests of op the test worker recorded for the job whose
+    inputs carry leave=mark."""
+    try:
+        with open(RECORD) as f:
+            reqs = [json.loads(ln) for ln in f if ln.strip()]
+    except OSError:
+        return []
+    return [r for r in reqs if r.get("op") == op and
+            mark in json.dumps(r.get("resource_meta"))]
+
+
+def wait_recorded(op, mark):
+    for _ in range(600):
+        if recorded(op, mark):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# A client that leaves mid-ExecuteTaskSync on an asynchronous plugin: the
+# job it started is deleted (the worker sees the delete).
+if RECORD is not None:
+    mark = "leave-%d" % int(time.time() * 1000)
+
+    def leave_reqs():
+        yield A.ExecuteTaskSyncRequest(header=A.CreateRequestHeader(
+            template=template("tw", custom={"poll_action": "running"})))
+        yield A.ExecuteTaskSyncRequest(inputs=inputs(leave=mark))
+
+    call = sync_stub.ExecuteTaskSync(leave_reqs(), metadata=md(),
+                                     timeout=120)
+    ok("ExecuteTaskSync on a job that runs on: the daemon polls it",
+       wait_recorded("get", mark), mark)
+    ok("no delete while the client waits", not recorded("delete", mark))
+    call.cancel()
+    c, _ = code_of(lambda: list(call))
+    ok("the client's cancel ends its call", c == grpc.StatusCode.CANCELLED,
+       c)
+    ok("the client left mid-ExecuteTaskSync: the worker sees the delete",
+       wait_recorded("delete", mark), mark)
+    d = recorded("delete", mark)
+    g = recorded("get", mark)
+    ok("the delete names the job that was polled",
+       len(d) == 1 and g and d[0]["resource_meta"] == g[0]["resource_meta"],
+       (d, g[:1]))
 
 # 200 concurrent calls multiplexed on one channel.
 with concurrent.futures.ThreadPoolExecutor(max_workers=32) as ex:

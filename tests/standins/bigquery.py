@@ -7,7 +7,8 @@ It answers as the REST documentation says, error bodies included
 "status"}}).  Test knobs:
 - in the query text: runtime=SECONDS (default 0.5) how long the job runs;
   FAIL_QUERY makes the job end with an invalidQuery errorResult,
-  BACKEND_ERROR with backendError; slow_insert=SECONDS delays the answer to
+  BACKEND_ERROR with backendError, ACCESS_DENIED with accessDenied (the
+  403 of a table the job may not read); slow_insert=SECONDS delays the answer to
   a jobs.insert that creates a job (a 409 for an existing one is at once).
 - project "denied": 403 accessDenied on every call.
 - /_admin/tokens, /_admin/fail, /_admin/stats (see standin.py) and
@@ -163,6 +164,11 @@ class BQHandler(standin.Handler):
             status["errorResult"] = {
                 "reason": "backendError",
                 "message": "Backend error. Job aborted."}
+        elif "ACCESS_DENIED" in q:
+            status["errorResult"] = {
+                "reason": "accessDenied",
+                "message": "Access Denied: Table proj-1:ds.secret: User "
+                "does not have permission to query table proj-1:ds.secret."}
         if "errorResult" in status:
             status["errors"] = [status["errorResult"]]
         ref = job["ref"]

@@ -20,6 +20,10 @@
  *   slow         sleep custom.ms (resource_meta.ms) milliseconds, answer ok
  *   record       append the whole request line to $TW_RECORD,
  *                then answer ok
+ *   running      record as above when $TW_RECORD is set; get answers
+ *                RUNNING (a job that never ends), the other ops ok
+ *   biglogs      logs answers TW_BIGLOG_LINES lines of 100 bytes (about
+ *                4 MB), "line NNNNNN xxx...\n", then "end\n"
  *   hostile      first a line of invalid UTF-8, one nested 100000 deep,
  *                an answer to an id never sent, then the real answer
  *                twice (the second is a duplicate)
@@ -47,6 +51,7 @@
 #include "nebula-protocol.h"
 
 #define TW_HUGE_BYTES	(21 * 1024 * 1024)
+#define TW_BIGLOG_LINES	40000
 
 extern char **environ;
 
@@ -180,6 +185,24 @@ tw_huge(uint64_t id)
 	tw_raw("\"}}\n");
 }
 
+/* The logs of biglogs: many lines, more than one HTTP/2 stream holds. */
+static void
+tw_biglogs(uint64_t id)
+{
+	json_t	*lines;
+	char	 line[128];
+	int	 i;
+
+	lines = json_array();
+	for (i = 0; i < TW_BIGLOG_LINES; i++) {
+		snprintf(line, sizeof(line), "line %06d %088d\n", i, 0);
+		json_array_append_new(lines, json_string(line));
+	}
+	json_array_append_new(lines, json_string("end\n"));
+	tw_send(json_pack("{s:I, s:o, s:s}", "id", (json_int_t)id, "lines",
+	    lines, "token", ""));
+}
+
 /* The answer to logs and metrics (the request is the query). */
 static void
 tw_answer_op(uint64_t id, const char *op, json_t *req)
@@ -270,6 +293,10 @@ tw_request(json_t *req)
 		if (action == NULL)
 			action = "ok";
 	}
+	if (strcmp(op, "logs") == 0 && strcmp(action, "biglogs") == 0) {
+		tw_biglogs(id);
+		goto done;
+	}
 	if ((strcmp(op, "logs") == 0 || strcmp(op, "metrics") == 0) &&
 	    strcmp(action, "ok") == 0) {
 		tw_answer_op(id, op, req);
@@ -331,6 +358,15 @@ tw_request(json_t *req)
 	} else if (strcmp(action, "record") == 0) {
 		tw_record(req);
 		tw_answer(id, op, action, meta);
+	} else if (strcmp(action, "running") == 0) {
+		if (getenv("TW_RECORD") != NULL)
+			tw_record(req);
+		if (strcmp(op, "get") == 0)
+			tw_send(json_pack("{s:I, s:{s:s, s:s}}", "id",
+			    (json_int_t)id, "resource", "phase", "RUNNING",
+			    "message", "running until deleted"));
+		else
+			tw_answer(id, op, action, meta);
 	} else
 		tw_answer(id, op, action, meta);	/* ok, sync, unknown */
 done:
