@@ -32,6 +32,7 @@ struct rpc_poll {
 	struct call		*rp_ca;		/* the call in flight, or NULL */
 	ev_timer		 rp_timer;
 	char			*rp_rid;	/* once created */
+	char			*rp_token;	/* the client's, for the delete */
 	double			 rp_every;
 	char			 rp_type[128];
 	char			 rp_version[64];	/* "" for the first */
@@ -142,6 +143,9 @@ rpc_create_from(struct grpc_call *g, const ProtobufCMessage *m,
 		snprintf(rp->rp_type, sizeof(rp->rp_type), "%s", type);
 		snprintf(rp->rp_version, sizeof(rp->rp_version), "%s",
 		    cq.cq_version ? cq.cq_version : "");
+		/* Kept: the stream's metadata is gone when its reset cancels. */
+		free(rp->rp_token);
+		rp->rp_token = cq.cq_token ? strdup(cq.cq_token) : NULL;
 	}
 	*ca = call_create(&cq, cb, arg);
 	json_decref(body);
@@ -490,6 +494,7 @@ rpc_poll_free(struct rpc_poll *rp)
 {
 	ev_timer_stop(ev_default_loop(0), &rp->rp_timer);
 	free(rp->rp_rid);
+	free(rp->rp_token);
 	free(rp);
 }
 
@@ -510,7 +515,7 @@ rpc_poll_cancel(void *arg)
 	call_cancel(rp->rp_ca);
 	if (rp->rp_rid != NULL) {
 		memset(&cq, 0, sizeof(cq));
-		cq.cq_token = grpc_metadata(rp->rp_g, "authorization");
+		cq.cq_token = rp->rp_token;
 		cq.cq_request_id = grpc_request_id(rp->rp_g);
 		cq.cq_type = rp->rp_type;
 		cq.cq_version = rp->rp_version[0] ? rp->rp_version : NULL;
