@@ -410,6 +410,8 @@ worker_line(struct worker *w, char *line, size_t len)
 		log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid, NULL,
 		    "protocol violation, line dropped: %s: %s", err,
 		    worker_quote(line, len, quote, sizeof(quote)));
+		if (w->w_ev.we_violation != NULL)
+			w->w_ev.we_violation(w->w_arg, w);
 		return;
 	}
 	if (w->w_state == WORKER_STARTING) {
@@ -423,6 +425,8 @@ worker_line(struct worker *w, char *line, size_t len)
 		    json_object_get(obj, "id") ? "unknown id" : "no id",
 		    worker_quote(line, len, quote, sizeof(quote)));
 		json_decref(obj);
+		if (w->w_ev.we_violation != NULL)
+			w->w_ev.we_violation(w->w_arg, w);
 		return;
 	}
 	call = s->ws_call;
