@@ -357,6 +357,8 @@ call_create(const struct call_req *cq, call_done_cb *cb, void *arg)
 		call_not_found(cb, arg, cq->cq_type, version);
 		return NULL;
 	}
+	if (cq->cq_plugin != NULL)	/* for the front's access log */
+		snprintf(cq->cq_plugin, 64, "%s", pool_name(pool));
 	if (cq->cq_body_error != NULL) {
 		call_answer_now(cb, arg, 400, "BAD_REQUEST", cq->cq_body_error,
 		    0);
@@ -431,6 +433,8 @@ call_resource(enum pool_op op, const struct call_req *cq, call_done_cb *cb,
 		rid_clear(&rid);
 		return NULL;
 	}
+	if (cq->cq_plugin != NULL)
+		snprintf(cq->cq_plugin, 64, "%s", pool_name(pool));
 	if (call_authorize(cq->cq_token, pool_name(pool), &res) == -1) {
 		rid_clear(&rid);
 		cb(arg, &res);

@@ -4,8 +4,10 @@
  * small supervisor of N front processes.  Each front is a whole daemon:
  * its own libev loop, its own listeners on the same addresses with
  * SO_REUSEPORT (the kernel spreads connections), its own plugin pools.
- * Nothing is shared, so nothing is locked and a front that dies takes only
- * its own connections; the cost is N times the worker processes.  The
+ * Only the metrics' counters are shared (metrics.c, one slot per front in
+ * a mapping made here before forking, so a restarted front takes over its
+ * slot); nothing is locked and a front that dies takes only its own
+ * connections; the cost is N times the worker processes.  The
  * supervisor forwards SIGTERM, SIGINT and SIGHUP, restarts a front that
  * dies with backoff, and exits once every front has stopped.
  */
@@ -59,6 +61,7 @@ front_become(struct front *f)
 	for (i = 0; i < 3; i++)
 		ev_signal_stop(front_loop, &front_sigs[i]);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	metrics_set_slot(f->f_index);
 	for (i = 0; front_names[i] != NULL; i++)
 		if (listen_add(front_names[i], err, sizeof(err)) == -1)
 			fatalx("front %d: %s", f->f_index, err);
@@ -167,6 +170,9 @@ front_start(struct ev_loop *loop, int n, int *status)
 	    (fronts = calloc((size_t)n, sizeof(*fronts))) == NULL)
 		fatalx("out of memory");
 	listen_close();
+	if (metrics_shared(n) == -1)
+		log_warn("metrics: no shared counters; each front counts "
+		    "alone");
 	for (i = 0; i < 3; i++) {
 		ev_signal_init(&front_sigs[i], front_signal_cb, sigs[i]);
 		ev_signal_start(loop, &front_sigs[i]);

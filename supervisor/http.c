@@ -14,6 +14,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 #define HTTP_LINGER		2.0	/* seconds of draining before close */
 #define HTTP_H2_PREFACE		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define HTTP_H2_PREFACE_LEN	24
+#define HTTP_MAX_AGENT		256	/* User-Agent bytes kept for the log */
 
 enum http_rstate {
 	RS_HEAD,		/* reading the request head */
@@ -67,7 +69,8 @@ enum http_hdr {
 	HDR_TRANSFER_ENCODING,
 	HDR_EXPECT,
 	HDR_TRACEPARENT,
-	HDR_AUTHORIZATION
+	HDR_AUTHORIZATION,
+	HDR_USER_AGENT
 };
 
 struct http_req {
@@ -81,10 +84,12 @@ struct http_req {
 	int			 rq_queued;	/* response is in hc_out */
 	int			 rq_has_trace;
 	int			 rq_has_auth;
+	int			 rq_has_agent;
 	struct buf		 rq_url;
 	struct buf		 rq_body;
 	struct buf		 rq_trace;
 	struct buf		 rq_auth;
+	struct buf		 rq_agent;	/* User-Agent, cut */
 	struct buf		 rq_resp;	/* response waiting for its turn */
 };
 TAILQ_HEAD(http_reqs, http_req);
@@ -94,6 +99,7 @@ struct http_conn {
 	TAILQ_ENTRY(http_conn)	 hc_dentry;	/* in http.dirty */
 	int			 hc_dirty;
 	int			 hc_fd;
+	char			 hc_addr[64];	/* the client's, for the log */
 	ev_io			 hc_rio;
 	ev_io			 hc_wio;
 	ev_timer		 hc_timer;
@@ -256,6 +262,7 @@ http_req_free(struct http_req *r)
 		http_buf_recycle(&r->rq_body);
 		http_buf_recycle(&r->rq_trace);
 		http_buf_recycle(&r->rq_auth);
+		http_buf_recycle(&r->rq_agent);
 		http_buf_recycle(&r->rq_resp);
 		http.spare[http.nspare++] = r;
 		return;
@@ -264,6 +271,7 @@ http_req_free(struct http_req *r)
 	buf_release(&r->rq_body);
 	buf_release(&r->rq_trace);
 	buf_release(&r->rq_auth);
+	buf_release(&r->rq_agent);
 	buf_release(&r->rq_resp);
 	free(r);
 }
@@ -273,7 +281,7 @@ static struct http_req *
 http_req_new(struct http_conn *c)
 {
 	struct http_req	*r;
-	struct buf	 keep[5];
+	struct buf	 keep[6];
 
 	if (http.nspare > 0) {
 		r = http.spare[--http.nspare];
@@ -282,12 +290,14 @@ http_req_new(struct http_conn *c)
 		keep[2] = r->rq_trace;
 		keep[3] = r->rq_auth;
 		keep[4] = r->rq_resp;
+		keep[5] = r->rq_agent;
 		memset(r, 0, sizeof(*r));
 		r->rq_url = keep[0];
 		r->rq_body = keep[1];
 		r->rq_trace = keep[2];
 		r->rq_auth = keep[3];
 		r->rq_resp = keep[4];
+		r->rq_agent = keep[5];
 	} else if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->rq_state = RS_HEAD;
@@ -412,6 +422,7 @@ http_req_answer(struct http_req *r, int status, const char *extra,
     const char *body, size_t len)
 {
 	struct http_conn	*c = r->rq_pub.req_conn;
+	struct log_access	 la;
 	struct buf		*b;
 	size_t			 start;
 	int			 rc = 0;
@@ -446,9 +457,22 @@ http_req_answer(struct http_req *r, int status, const char *extra,
 	}
 	r->rq_state = RS_DONE;
 	r->rq_queued = b == &c->hc_out;
-	log_access(r->rq_pub.req_method_name,
-	    r->rq_pub.req_path ? r->rq_pub.req_path : "-", r->rq_pub.req_id,
-	    status, len, ev_now(http.loop) - r->rq_pub.req_start);
+	metrics_http(r->rq_pub.req_route[0] ? r->rq_pub.req_route : NULL,
+	    status);
+	memset(&la, 0, sizeof(la));
+	la.la_method = r->rq_pub.req_method_name;
+	la.la_path = r->rq_pub.req_path ? r->rq_pub.req_path : "-";
+	la.la_reqid = r->rq_pub.req_id;
+	la.la_status = status;
+	la.la_bytes = len;
+	/* the real time: ev_now() is when this loop turn began */
+	la.la_seconds = ev_time() - r->rq_pub.req_start;
+	if (la.la_seconds < 0)
+		la.la_seconds = 0;
+	la.la_addr = c->hc_addr[0] ? c->hc_addr : NULL;
+	la.la_agent = http_buf_value(&r->rq_agent, r->rq_has_agent);
+	la.la_plugin = r->rq_pub.req_plugin[0] ? r->rq_pub.req_plugin : NULL;
+	log_access_full(&la);
 	http_conn_flush(c);
 }
 
@@ -793,7 +817,8 @@ http_header_identify(struct http_conn *c)
 		{ "transfer-encoding", HDR_TRANSFER_ENCODING },
 		{ "expect", HDR_EXPECT },
 		{ "traceparent", HDR_TRACEPARENT },
-		{ "authorization", HDR_AUTHORIZATION }
+		{ "authorization", HDR_AUTHORIZATION },
+		{ "user-agent", HDR_USER_AGENT }
 	};
 	size_t	 i;
 
@@ -826,6 +851,10 @@ http_header_identify(struct http_conn *c)
 	case HDR_AUTHORIZATION:
 		c->hc_hdr_dup = c->hc_cur->rq_has_auth;
 		c->hc_cur->rq_has_auth = 1;
+		break;
+	case HDR_USER_AGENT:
+		c->hc_hdr_dup = c->hc_cur->rq_has_agent;
+		c->hc_cur->rq_has_agent = 1;
 		break;
 	case HDR_OTHER:
 		break;
@@ -903,6 +932,13 @@ http_on_header_value(http_parser *p, const char *at, size_t len)
 		break;
 	case HDR_AUTHORIZATION:
 		b = &r->rq_auth;
+		break;
+	case HDR_USER_AGENT:
+		if (r->rq_agent.buf_len >= HTTP_MAX_AGENT)
+			return 0;
+		if (len > HTTP_MAX_AGENT - r->rq_agent.buf_len)
+			len = HTTP_MAX_AGENT - r->rq_agent.buf_len;
+		b = &r->rq_agent;
 		break;
 	default:
 		return 0;
@@ -1048,6 +1084,7 @@ http_on_message_complete(http_parser *p)
 	q->req_body = http_buf_str(&r->rq_body, &q->req_body_len);
 	q->req_traceparent = http_buf_value(&r->rq_trace, r->rq_has_trace);
 	q->req_authorization = http_buf_value(&r->rq_auth, r->rq_has_auth);
+	q->req_user_agent = http_buf_value(&r->rq_agent, r->rq_has_agent);
 	q->req_start = ev_now(http.loop);
 	r->rq_continue = 0;
 	if (!http_should_keep_alive(p) || p->upgrade) {
@@ -1399,6 +1436,29 @@ http_accept_update(void)
 		    (size_t)http.limits.max_connections);
 }
 
+/* The client's address as "ip:port" ("[ip6]:port"), for the access log. */
+static void
+http_conn_addr(struct http_conn *c)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 ip[INET6_ADDRSTRLEN];
+
+	c->hc_addr[0] = '\0';
+	if (getpeername(c->hc_fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_INET &&
+	    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip,
+	    sizeof(ip)) != NULL)
+		snprintf(c->hc_addr, sizeof(c->hc_addr), "%s:%u", ip,
+		    ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	else if (ss.ss_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip,
+	    sizeof(ip)) != NULL)
+		snprintf(c->hc_addr, sizeof(c->hc_addr), "[%s]:%u", ip,
+		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+}
+
 /* Takes an accepted socket (listen.c's accept function). */
 static int
 http_conn_new(int fd)
@@ -1415,6 +1475,7 @@ http_conn_new(int fd)
 		return -1;
 	}
 	c->hc_fd = fd;
+	http_conn_addr(c);
 	c->hc_sniff = http.take_h2 != NULL && c->hc_ssl == NULL;
 	c->hc_alpn = http.take_h2 != NULL && c->hc_ssl != NULL;
 	TAILQ_INIT(&c->hc_reqs);
@@ -1553,6 +1614,7 @@ http_shutdown(void)
 		buf_release(&http.spare[http.nspare]->rq_body);
 		buf_release(&http.spare[http.nspare]->rq_trace);
 		buf_release(&http.spare[http.nspare]->rq_auth);
+		buf_release(&http.spare[http.nspare]->rq_agent);
 		buf_release(&http.spare[http.nspare]->rq_resp);
 		free(http.spare[http.nspare]);
 	}

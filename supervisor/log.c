@@ -202,22 +202,46 @@ fatalx(const char *fmt, ...)
 	exit(1);
 }
 
-/* One line per answered request, unless turned off by access_log: false. */
+/*
+ * One line per answered request, unless turned off by access_log: false:
+ * method, path, status, bytes, duration, and the client's address, user
+ * agent and the plugin where known.
+ */
 void
-log_access(const char *method, const char *path, const char *reqid,
-    int status, size_t bytes, double seconds)
+log_access_full(const struct log_access *la)
 {
 	static struct buf	 b;	/* reused: no allocation per request */
 
 	if (!log_access_on || log_level < LOG_LEVEL_INFO)
 		return;
 	buf_reset(&b);
-	buf_printf(&b, "method=%s", method);
-	log_kv(&b, "path", path);
-	buf_printf(&b, " status=%d bytes=%zu duration_ms=%.3f", status, bytes,
-	    seconds * 1000.0);
+	buf_printf(&b, "method=%s", la->la_method);
+	log_kv(&b, "path", la->la_path);
+	buf_printf(&b, " status=%d bytes=%zu duration_ms=%.3f", la->la_status,
+	    la->la_bytes, la->la_seconds * 1000.0);
+	if (la->la_addr != NULL)
+		log_kv(&b, "client", la->la_addr);
+	if (la->la_agent != NULL)
+		log_kv(&b, "user_agent", la->la_agent);
 	buf_append(&b, "", 1);
 	if (b.buf_data != NULL)
-		log_line(LOG_LEVEL_INFO, NULL, 0, reqid, b.buf_data + b.buf_off,
-		    "access");
+		log_line(LOG_LEVEL_INFO, la->la_plugin, 0, la->la_reqid,
+		    b.buf_data + b.buf_off, "access");
+}
+
+/* The same, with what every answer has (gRPC calls). */
+void
+log_access(const char *method, const char *path, const char *reqid,
+    int status, size_t bytes, double seconds)
+{
+	struct log_access	 la;
+
+	memset(&la, 0, sizeof(la));
+	la.la_method = method;
+	la.la_path = path;
+	la.la_reqid = reqid;
+	la.la_status = status;
+	la.la_bytes = bytes;
+	la.la_seconds = seconds;
+	log_access_full(&la);
 }

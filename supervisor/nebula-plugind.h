@@ -161,6 +161,18 @@ void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+struct log_access {
+	const char	*la_method;
+	const char	*la_path;
+	const char	*la_reqid;
+	int		 la_status;
+	size_t		 la_bytes;
+	double		 la_seconds;
+	const char	*la_addr;	/* client address, or NULL */
+	const char	*la_agent;	/* User-Agent, or NULL */
+	const char	*la_plugin;	/* or NULL */
+};
+void	 log_access_full(const struct log_access *);
 void	 log_access(const char *, const char *, const char *, int, size_t,
 	    double);
 
@@ -216,6 +228,10 @@ struct http_request {
 	char			 req_id[24];	/* request id, for logs */
 	ev_tstamp		 req_start;
 	void			*req_router;	/* router's state, or NULL */
+	const char		*req_user_agent;	/* or NULL */
+	/* set by the router, for the metrics and the access log */
+	char			 req_route[64];	/* pattern; "": no route */
+	char			 req_plugin[64];	/* "": none involved */
 };
 int	 http_init(struct ev_loop *, const struct limits_conf *);
 void	 http_set_limits(const struct limits_conf *);
@@ -354,6 +370,8 @@ struct worker_events {
 	void	(*we_exited)(void *, struct worker *, int, const char *);
 	/* stderr lines it dropped over log_rate in the last window */
 	void	(*we_log_suppressed)(void *, struct worker *, unsigned long long);
+	/* a stdout line broke the protocol and was dropped */
+	void	(*we_violation)(void *, struct worker *);
 };
 struct worker_limits {
 	size_t	 wl_max_line_bytes;	/* stdout lines */
@@ -389,6 +407,11 @@ void	 metrics_reload(int);
 void	 metrics_render(struct buf *, const struct pool_stats *, size_t,
 	    size_t);
 void	 metrics_log_suppressed(const char *, unsigned long long);
+void	 metrics_violation(const char *);
+void	 metrics_timeout(const char *, enum pool_op);
+void	 metrics_http(const char *, int);
+int	 metrics_shared(int);
+void	 metrics_set_slot(int);
 void	 metrics_free(void);
 
 /* front.c: front_processes > 1 */
@@ -411,6 +434,8 @@ struct call_req {
 	const char	*cq_rid;	/* get, delete: the resource id */
 	size_t		 cq_ridlen;
 	double		 cq_timeout;	/* > 0: the client's own deadline, s */
+	char		*cq_plugin;	/* or NULL: gets the plugin's name
+					   (64 bytes) once one is found */
 };
 struct call_result {
 	int		 cr_status;	/* 200, or the HTTP error status */

@@ -98,6 +98,7 @@ static void	pool_worker_log_suppressed(void *, struct worker *,
 		    unsigned long long);
 static void	pool_worker_exited(void *, struct worker *, int,
 		    const char *);
+static void	pool_worker_violation(void *, struct worker *);
 
 static const struct worker_events pool_worker_events = {
 	.we_hello = pool_worker_hello,
@@ -106,7 +107,8 @@ static const struct worker_events pool_worker_events = {
 	.we_idle = pool_worker_idle,
 	.we_changed = pool_worker_changed,
 	.we_exited = pool_worker_exited,
-	.we_log_suppressed = pool_worker_log_suppressed
+	.we_log_suppressed = pool_worker_log_suppressed,
+	.we_violation = pool_worker_violation
 };
 
 /* Frees the instances a smaller count stopped, once they are reaped. */
@@ -582,6 +584,7 @@ pool_call_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 	    c->c_queued ? " (the request was still queued)" : "");
 	if (c->c_worker != NULL)
 		worker_forget(c->c_worker, c);
+	metrics_timeout(c->c_pool->p_conf->pc_name, c->c_op);
 	pool_call_error(c, 504, "DEADLINE_EXCEEDED", msg, 0);
 }
 
@@ -928,6 +931,15 @@ pool_worker_log_suppressed(void *arg, struct worker *w,
 
 	(void)w;
 	metrics_log_suppressed(p->p_conf->pc_name, lines);
+}
+
+static void
+pool_worker_violation(void *arg, struct worker *w)
+{
+	struct pool	*p = arg;
+
+	(void)w;
+	metrics_violation(p->p_conf->pc_name);
 }
 
 static void

@@ -149,6 +149,7 @@ router_call_req(struct http_request *req, struct call_req *cq)
 	cq->cq_token = req->req_authorization;
 	cq->cq_request_id = req->req_id;
 	cq->cq_traceparent = req->req_traceparent;
+	cq->cq_plugin = req->req_plugin;
 }
 
 /* Splits path into at most max segments, in place; -1 when malformed. */
@@ -259,25 +260,22 @@ router_table_dispatch(struct http_request *req, const struct route_table *t,
 	char			 rest[NP_MAX_URL_BYTES + 1];
 	char			*seg[ROUTER_MAX_SEGMENTS];
 	char			*args[ROUTER_MAX_SEGMENTS], *best_args[ROUTER_MAX_SEGMENTS];
-	const struct route	*r, *hit = NULL;
+	const struct route	*r, *hit = NULL, *best_r = NULL;
 	unsigned		 methods = 0;
 	int			 n, i, lit, best = -1, nargs, best_nargs = 0;
 
-	if ((t->tb_flags & ROUTE_AUTH) && router_authorize(req, t) == -1)
-		return;
 	/* Split a copy: the request keeps its path for the access log. */
 	if (strlen(path) >= sizeof(rest) || (n = router_split(strcpy(rest,
-	    path), seg, ROUTER_MAX_SEGMENTS)) == -1) {
-		router_fail(req, t, 404, "NOT_FOUND", "no such route", 0, NULL);
-		return;
-	}
-	for (i = 0; i < (int)t->tb_nroutes; i++) {
+	    path), seg, ROUTER_MAX_SEGMENTS)) == -1)
+		n = -1;
+	for (i = 0; n != -1 && i < (int)t->tb_nroutes; i++) {
 		r = &t->tb_routes[i];
 		if ((lit = router_match(r->rt_pattern, seg, n, args, &nargs)) <
 		    best)
 			continue;
 		if (lit > best) {
 			best = lit;
+			best_r = r;
 			methods = 0;
 			hit = NULL;
 		}
@@ -288,6 +286,13 @@ router_table_dispatch(struct http_request *req, const struct route_table *t,
 			best_nargs = nargs;
 		}
 	}
+	/* The metrics' route label: the pattern matched, a bounded set. */
+	if (best_r != NULL)
+		snprintf(req->req_route, sizeof(req->req_route), "%s%s%s",
+		    t->tb_prefix, *best_r->rt_pattern ? "/" : "",
+		    best_r->rt_pattern);
+	if ((t->tb_flags & ROUTE_AUTH) && router_authorize(req, t) == -1)
+		return;
 	if (best == -1) {
 		router_fail(req, t, 404, "NOT_FOUND", "no such route", 0, NULL);
 		return;
@@ -316,6 +321,8 @@ router_dispatch(struct http_request *req)
 	size_t				 i, plen;
 
 	req->req_router = NULL;
+	req->req_route[0] = '\0';
+	req->req_plugin[0] = '\0';
 	for (i = 0; i < router_ntables; i++) {
 		t = router_tables[i];
 		plen = strlen(t->tb_prefix);

@@ -408,6 +408,8 @@ worker_violation(struct worker *w, const char *why, const char *line,
 	ev_tstamp	 now = ev_now(w->w_loop);
 	char		 quote[WORKER_QUOTE_MAX * 4 + 8];
 
+	if (w->w_ev.we_violation != NULL)	/* every one is counted */
+		w->w_ev.we_violation(w->w_arg, w);
 	if (now - w->w_viol_start >= 1.0) {
 		if (w->w_viol_lines > WORKER_VIOL_RATE)
 			log_emit(LOG_LEVEL_WARN, w->w_lim.wl_name, w->w_pid,

@@ -60,6 +60,11 @@ check "the garbage is logged as a protocol violation" grep -q 'protocol violatio
 
 create wrongid
 expect "a worker answering the wrong id answers 504" 504 "$STATUS"
+req GET /metrics
+check "metrics count the two dropped lines as protocol violations" \
+    grep -qx 'nebula_protocol_violations_total{plugin="testworker"} 2' "$E2E_TMP/body"
+check "metrics count the three creates that timed out" \
+    grep -qx 'nebula_timeouts_total{plugin="testworker",op="create"} 3' "$E2E_TMP/body"
 
 create badresponse
 expect "a malformed answer to the right id answers 502" 502 "$STATUS"

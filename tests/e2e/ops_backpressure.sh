@@ -56,5 +56,7 @@ expect "the hanging create gets 504" 504 "$(cat "$E2E_TMP/hang.code")"
 req GET /metrics
 check "metrics count the 429" grep -q 'nebula_requests_total{plugin="testworker",op="get",code="429"} 1' "$E2E_TMP/body"
 check "metrics count the 504s" grep -q 'nebula_requests_total{plugin="testworker",op="get",code="504"} 2' "$E2E_TMP/body"
+check "metrics count the timeouts by op" grep -q 'nebula_timeouts_total{plugin="testworker",op="get"} 2' "$E2E_TMP/body"
+check "metrics count every HTTP status by route" grep -q 'nebula_http_responses_total{route="/plugins/v1/{}/{}/{}",status="429"} 1' "$E2E_TMP/body"
 stop_daemon
 finish

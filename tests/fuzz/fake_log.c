@@ -117,6 +117,13 @@ log_access(const char *method, const char *path, const char *reqid,
 	fake_access++;
 }
 
+void
+log_access_full(const struct log_access *la)
+{
+	log_access(la->la_method, la->la_path, la->la_reqid, la->la_status,
+	    la->la_bytes, la->la_seconds);
+}
+
 size_t
 fake_log_access_count(void)
 {

@@ -22,3 +22,10 @@ TESTS += tests/unit/test_grpc
 tests_unit_test_grpc_SOURCES = tests/unit/test_grpc.c
 tests_unit_test_grpc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_grpc_LDADD = $(NEBULAD_LIBS) $(CMOCKA_LIBS)
+# The counters (metrics.c): by plugin and route, and summed over the
+# front processes' slots in one shared mapping (forked children).
+check_PROGRAMS += tests/unit/test_metrics
+TESTS += tests/unit/test_metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_metrics_LDADD = $(NEBULAD_LIBS) $(CMOCKA_LIBS)

@@ -39,6 +39,9 @@ static size_t			 nheld;
 static size_t			 ndispatched;
 static size_t			 naborts;
 static size_t			 naccess;
+static size_t			 nhttp_counted;	/* metrics_http calls */
+static char			 last_addr[64];
+static char			 last_agent[300];
 
 /* What log_info saw last, to read the port back. */
 static char	 last_info[256];
@@ -115,16 +118,26 @@ fatalx(const char *fmt, ...)
 }
 
 void
-log_access(const char *method, const char *path, const char *id, int status,
-    size_t bytes, double secs)
+log_access_full(const struct log_access *la)
 {
-	assert_non_null(method);
-	assert_non_null(path);
-	assert_non_null(id);
-	assert_true(status >= 100 && status < 600);
-	(void)bytes;
-	assert_true(secs >= 0);
+	assert_non_null(la->la_method);
+	assert_non_null(la->la_path);
+	assert_non_null(la->la_reqid);
+	assert_true(la->la_status >= 100 && la->la_status < 600);
+	assert_true(la->la_seconds >= 0);
 	naccess++;
+	if (la->la_addr != NULL)
+		snprintf(last_addr, sizeof(last_addr), "%s", la->la_addr);
+	snprintf(last_agent, sizeof(last_agent), "%s",
+	    la->la_agent ? la->la_agent : "");
+}
+
+void
+metrics_http(const char *route, int status)
+{
+	(void)route;
+	(void)status;
+	nhttp_counted++;
 }
 
 static void
@@ -237,7 +250,8 @@ start(const struct limits_conf *custom)
 	const char	*p;
 
 	router_mode = ROUTER_ECHO;
-	nheld = ndispatched = naborts = naccess = 0;
+	nheld = ndispatched = naborts = naccess = nhttp_counted = 0;
+	last_addr[0] = last_agent[0] = '\0';
 	assert_int_equal(http_init(loop, custom ? custom : &l), 0);
 	http_set_router(router_dispatch, router_abort);
 	last_info[0] = '\0';
@@ -556,6 +570,33 @@ test_get_and_put_are_echoed(void **state)
 	json_decref(j);
 	assert_int_equal(http_connections(), 1);
 	assert_int_equal(naccess, 2);
+	client_free(c);
+	stop();
+}
+
+/* Every answer, routed or not, is counted and logged with its client. */
+static void
+test_access_log_has_client_and_agent_and_counts(void **state)
+{
+	struct client	*c;
+
+	(void)state;
+	start(NULL);
+	c = client_new();
+	client_sends(c, "GET /x HTTP/1.1\r\nUser-Agent: probe/1.0 (t)\r\n"
+	    "\r\n");
+	pump_responses(c, 1);
+	assert_int_equal(naccess, 1);
+	assert_int_equal(nhttp_counted, 1);
+	assert_string_equal(last_agent, "probe/1.0 (t)");
+	assert_true(strncmp(last_addr, "127.0.0.1:", 10) == 0);
+	/* a framing error never reaches the router: still counted */
+	client_sends(c, "GET /y HTTP/1.1\r\nContent-Length: 1\r\n"
+	    "Content-Length: 2\r\n\r\n");
+	pump_responses(c, 2);
+	assert_int_equal(naccess, 2);
+	assert_int_equal(nhttp_counted, 2);
+	assert_string_equal(last_agent, "");
 	client_free(c);
 	stop();
 }
@@ -1518,6 +1559,7 @@ main(void)
 		cmocka_unit_test(test_head_and_upgrade_requests),
 		cmocka_unit_test(test_random_input_never_crashes),
 		cmocka_unit_test(test_status_text),
+		cmocka_unit_test(test_access_log_has_client_and_agent_and_counts),
 		cmocka_unit_test(test_bad_listen_address_is_refused),
 	};
 

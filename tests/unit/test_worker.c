@@ -57,6 +57,7 @@ struct owner {
 	int			 o_nstates;
 	int			 o_exits;
 	int			 o_exit_status;
+	int			 o_violations;
 	char			 o_why[512];
 };
 
@@ -129,8 +130,18 @@ on_exited(void *arg, struct worker *w, int status, const char *why)
 	snprintf(o->o_why, sizeof(o->o_why), "%s", why);
 }
 
+static void
+on_violation(void *arg, struct worker *w)
+{
+	struct owner	*o = arg;
+
+	assert_ptr_equal(w, o->o_w);
+	o->o_violations++;
+}
+
 static const struct worker_events events = {
-	on_hello, on_answer, on_lost, on_idle, on_changed, on_exited, NULL
+	on_hello, on_answer, on_lost, on_idle, on_changed, on_exited, NULL,
+	on_violation
 };
 
 static void
@@ -554,6 +565,8 @@ test_protocol_violations(void **state)
 	snprintf(want, sizeof(want), ": x\\\\x01%0198d...\"", 0);
 	assert_non_null(strstr(log, want));
 	assert_null(strchr(strstr(log, want), '\001'));
+	/* each dropped line is an event for the owner's metrics */
+	assert_int_equal(own.o_violations, 3);
 	free(log);
 	stop_and_free(w);
 }
