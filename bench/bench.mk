@@ -11,7 +11,8 @@ bench_slowworker_SOURCES = bench/slowworker.c
 bench_slowworker_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 bench_slowworker_LDADD = $(PROTOCOL_LIBS)
 
-EXTRA_DIST += bench/analysis.md bench/create.lua bench/create16k.lua \
+EXTRA_DIST += bench/analysis.md bench/bodies.py bench/create.lua \
+	bench/create16k.lua bench/flyte.lua bench/grpc_peer.py bench/noread.py \
 	bench/get.lua bench/nginx.conf bench/profile.sh bench/report.lua \
 	bench/report.py bench/results.md bench/run.sh bench/uvicorn_nodelay.py
 

@@ -200,8 +200,10 @@ callgrind_top() {
 	echo
 }
 
+# callgrind WORKLOAD: instruction counts of daemon and worker under
+# WORKLOAD (create, or flyte3k: the Flyte-shaped 3.7 KB create).
 callgrind() {
-	local vg cfg=$DIR/callgrind.yaml worker out n total
+	local vg cfg=$DIR/callgrind.yaml worker out n total w=$1
 
 	vg=$(command -v valgrind) || {
 		echo "(valgrind not installed: no callgrind section.)"
@@ -221,15 +223,15 @@ EOF
 	wait_ready 120 || return 1
 	worker=$(ps -o pid= --ppid "$PID" | head -n 1)
 	# Warm up, then count only the measured load.
-	wrk -t2 -c64 -d1s -s "$SCRATCH/create.lua" "$URL" >/dev/null
+	wrk -t2 -c64 -d1s -s "$SCRATCH/$w.lua" "$URL" >/dev/null
 	callgrind_control -z "$PID" >/dev/null 2>&1
 	# shellcheck disable=SC2086
 	[ -n "$worker" ] && callgrind_control -z $worker >/dev/null 2>&1
-	out=$(wrk -t2 -c64 -d"${SECS}s" -s "$SCRATCH/create.lua" "$URL")
+	out=$(wrk -t2 -c64 -d"${SECS}s" -s "$SCRATCH/$w.lua" "$URL")
 	n=$(printf '%s\n' "$out" | requests)
 	stop_daemon 60
 	sleep 1
-	echo "### callgrind (create at 64 for ${SECS} s under valgrind, ${n:-0} requests)"
+	echo "### callgrind ($w at 64 for ${SECS} s under valgrind, ${n:-0} requests)"
 	echo
 	echo "Both processes run about 50 times slower under valgrind, so more"
 	echo "events pile up per loop turn than in a native run; instruction"
@@ -240,7 +242,7 @@ EOF
 		[ -r "$DIR/callgrind.$f" ] || continue
 		total=$(callgrind_annotate "$DIR/callgrind.$f" 2>/dev/null |
 		    sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
-		echo "#### $f: ${total:-?} instructions, $(awk -v t="${total:-0}" \
+		echo "#### $w, $f: ${total:-?} instructions, $(awk -v t="${total:-0}" \
 		    -v n="${n:-0}" 'BEGIN { if (n) printf "%.0f", t / n; else print "?" }') per request"
 		echo
 		callgrind_top "$DIR/callgrind.$f"
@@ -258,7 +260,8 @@ main() {
 		echo
 	fi
 	native || log "native run failed"
-	callgrind || log "callgrind run failed"
+	callgrind create || log "callgrind run failed"
+	callgrind flyte3k || log "callgrind run failed"
 }
 
 main "$@"

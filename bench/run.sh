@@ -1,10 +1,14 @@
 #!/bin/bash
 # `make bench`: nebula-plugind side by side with nginx (a fixed JSON answer,
 # no worker hop) and the FastAPI peer (as shipped, and with TCP_NODELAY
-# fixed), alternating A B C D A B C D so that machine drift cancels out;
-# then scale figures (instances, a slow worker's concurrency, idle
-# keep-alive connections) and a profile of the daemon.  It installs
-# nothing: it says what is missing.  Results go to bench/results.md.
+# fixed), alternating A B C D A B C D so that machine drift cancels out, on
+# the seed's tiny create, a poll, and Flyte-shaped creates of 3.7 and 16 KB
+# (bench/bodies.py); gRPC CreateTask at 64 streams (h2load) against a
+# flytekit-style grpcio peer (bench/grpc_peer.py); then scale figures
+# (instances, a slow worker's concurrency, idle keep-alive connections,
+# clients that pipeline and never read: bench/noread.py) and a profile of
+# the daemon.  It installs nothing: it says what is missing.
+# Results go to bench/results.md.
 #
 # Environment: BENCH_BUILDDIR (the build tree; default: the current
 # directory), BENCH_SECONDS (per run, default 10), BENCH_ROUNDS (default 3),
@@ -15,7 +19,11 @@
 # the scratch directory with the raw figures and profiles), BENCH_PYTHON
 # (default /usr/bin/python3, for Debian's fastapi and uvicorn), PEER_DIR
 # (where fastapi_plugin.py is; default ../shared/peers beside the source
-# tree), BENCH_RESULTS (default bench/results.md in the source tree).
+# tree), BENCH_RESULTS (default bench/results.md in the source tree),
+# BENCH_GRPC=0 (skip gRPC), BENCH_ALSO ("label=/path/to/nebula-plugind ...":
+# other builds of the daemon, such as the tree before a change, run in the
+# same alternation on the 64-connection workloads and gRPC; each finds its
+# plugins in its own build tree).
 
 set -u
 
@@ -34,6 +42,9 @@ PEER_DIR=${PEER_DIR:-$SRCDIR/../shared/peers}
 RESULTS=${BENCH_RESULTS:-$SRCDIR/bench/results.md}
 NGINX=${BENCH_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 DAEMON=$BUILDDIR/supervisor/nebula-plugind
+GRPC=${BENCH_GRPC:-1}
+GRPC_PATH=/flyteidl.service.AsyncAgentService/CreateTask
+ALSO=${BENCH_ALSO:-}
 CREATE_BODY='{"task_template":{"type":"echo","custom":{"sql":"select 1"}},"inputs":{"x":1},"output_prefix":"s3://bucket/prefix"}'
 
 SCRATCH=
@@ -62,13 +73,19 @@ check_deps() {
 	    missing+=("$BUILDDIR/bench/slowworker (make bench builds it)")
 	[ -x "$BUILDDIR/bench/idleconns" ] ||
 	    missing+=("$BUILDDIR/bench/idleconns (make bench builds it)")
+	if [ "$GRPC" = 1 ]; then
+		command -v h2load >/dev/null ||
+		    missing+=("h2load (package nghttp2-client), or BENCH_GRPC=0")
+		"$PYTHON" -c 'import grpc, grpc_tools, google.protobuf' \
+		    2>/dev/null || missing+=("$PYTHON with grpc, grpc_tools and protobuf (packages python3-grpcio python3-grpc-tools python3-protobuf), or BENCH_GRPC=0")
+	fi
 	if [ "$PROFILE" = 1 ] && ! command -v valgrind >/dev/null; then
 		log "valgrind not found (package valgrind): no callgrind profile"
 	fi
 	if [ ${#missing[@]} -gt 0 ]; then
 		log "missing:"
 		printf '  - %s\n' "${missing[@]}" >&2
-		log "on Debian: apt-get install wrk nginx-light curl procps python3-fastapi python3-uvicorn valgrind"
+		log "on Debian: apt-get install wrk nginx-light curl procps python3-fastapi python3-uvicorn valgrind nghttp2-client python3-grpcio python3-grpc-tools"
 		exit 1
 	fi
 }
@@ -180,12 +197,12 @@ wait_http() {
 
 # --- servers --------------------------------------------------------------
 
-# start_daemon NAME PORT [CONFIG]: sets PID_<NAME>.
+# start_daemon NAME PORT [CONFIG [BINARY]]: sets PID_<NAME>.
 start_daemon() {
 	local args=(-l "127.0.0.1:$2") pid
 
 	[ -n "${3:-}" ] && args+=(-c "$3")
-	"$DAEMON" "${args[@]}" 2>>"$SCRATCH/$1.log" &
+	"${4:-$DAEMON}" "${args[@]}" 2>>"$SCRATCH/$1.log" &
 	pid=$!
 	PIDS+=("$pid")
 	printf -v "PID_$1" '%s' "$pid"
@@ -221,6 +238,29 @@ start_peer() {
 	PIDS+=("$pid")
 	printf -v "PID_$1" '%s' "$pid"
 	wait_http "http://127.0.0.1:$2/plugins/v1/echo/v1/x" 60
+}
+
+# start_grpc_peer NAME PORT: the flytekit-style grpcio agent.
+start_grpc_peer() {
+	local pid i
+
+	PYTHONDONTWRITEBYTECODE=1 "$PYTHON" "$SRCDIR/bench/grpc_peer.py" \
+	    serve "$2" "$SCRATCH/stubs" 2>>"$SCRATCH/$1.log" &
+	pid=$!
+	PIDS+=("$pid")
+	printf -v "PID_$1" '%s' "$pid"
+	for ((i = 0; i < 30; i++)); do
+		grpc_check "$2" 2>/dev/null && return 0
+		sleep 1
+	done
+	log "$1: no gRPC answer"
+	return 1
+}
+
+# grpc_check PORT: one CreateTask with a real gRPC client, status OK.
+grpc_check() {
+	"$PYTHON" "$SRCDIR/bench/grpc_peer.py" check "127.0.0.1:$1" \
+	    "$SCRATCH/stubs" "$SCRATCH/grpc_create.bin"
 }
 
 # create_rid PORT: a resource_id from the server on PORT.
@@ -264,57 +304,190 @@ measure() {
 	log "$label c=$conns: $line cpu_ticks=$((c1 - c0))"
 }
 
+# measure_h2 LABEL PID STREAMS PORT: gRPC CreateTask with h2load (the body
+# of bench/bodies.py, 4 connections of STREAMS/4 streams); appends to
+# raw.tsv like measure.  h2load counts HTTP statuses, and a gRPC error is an
+# HTTP 200, so grpc_check calls once before and after with a real client.
+measure_h2() {
+	local label=$1 pid=$2 streams=$3 port=$4 c0 c1 out half sampler
+	local ok total failed lat
+
+	half=$(awk -v s="$SECONDS_PER_RUN" 'BEGIN { print s / 2 }')
+	rm -f "$SCRATCH/rss.mid" "$SCRATCH/h2.log"
+	grpc_check "$port" || return 1
+	(sleep "$half"; tree_rss "$pid" >"$SCRATCH/rss.mid") &
+	sampler=$!
+	c0=$(tree_cpu "$pid")
+	out=$(h2load -t 2 -c 4 -m $((streams / 4)) -D "$SECONDS_PER_RUN" \
+	    -d "$SCRATCH/grpc_create.bin" -H 'content-type: application/grpc' \
+	    -H 'te: trailers' --log-file="$SCRATCH/h2.log" \
+	    "http://127.0.0.1:$port$GRPC_PATH" 2>&1)
+	c1=$(tree_cpu "$pid")
+	wait "$sampler"
+	grpc_check "$port" || return 1
+	# "requests: 10 total, 10 started, 10 done, 10 succeeded, 0 failed,
+	# 0 errored, 0 timeout"
+	read -r total ok failed < <(printf '%s\n' "$out" | sed -n \
+	    's/^requests: \([0-9]*\) total.* \([0-9]*\) succeeded, \([0-9]*\) failed, \([0-9]*\) errored.*/\1 \2 \3/p')
+	if [ -z "$ok" ] || [ "$ok" = 0 ]; then
+		log "$label: h2load said: $out"
+		return 1
+	fi
+	# The log: start time, status, duration in us, one request a line.
+	lat=$(awk '{ print $3 }' "$SCRATCH/h2.log" | sort -n | awk '
+	    { v[NR] = $1 }
+	    END { print v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1] }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" \
+	    "$streams" "$ok" "$((SECONDS_PER_RUN * 1000000))" \
+	    "${lat% *}" "${lat#* }" "$failed" "$((total - ok - failed))" \
+	    "$((c1 - c0))" "$(cat "$SCRATCH/rss.mid" 2>/dev/null || echo 0)" \
+	    >>"$SCRATCH/raw.tsv"
+	log "$label streams=$streams: ok=$ok total=$total p50/p99_us=$lat cpu_ticks=$((c1 - c0))"
+}
+
 # --- the parts ------------------------------------------------------------
 
 SERVERS=(nebula nginx peer peer_nodelay)
+# The workloads of the side-by-side part, SCRIPT:CONNECTIONS; BENCH_ALSO's
+# daemons run those at 64 connections.
+WORKLOADS=(create:1 create:64 get:64 flyte3k:64 flyte16k:64 create16k:64)
+RUNNING_BODY='{"task_template":{"type":"sleep","custom":{"seconds":86400}}}'
+
+# also_servers: the labels of BENCH_ALSO, as server names nebula@LABEL.
+also_servers() {
+	local a
+
+	for a in $ALSO; do
+		printf '%s\n' "nebula@${a%%=*}"
+	done
+}
+
+# also_binary LABEL: the daemon BENCH_ALSO names LABEL.
+also_binary() {
+	local a
+
+	for a in $ALSO; do
+		[ "${a%%=*}" = "$1" ] && printf '%s\n' "${a#*=}"
+	done
+}
+
+# start_server NAME PORT: any of the servers, by name; sets RID_<name>,
+# the resource_id the poll workload asks for (a running sleep job for a
+# daemon, echo's for the others).
+start_server() {
+	local s=$1 v=${1//@/_} port=$2 rid bin url
+
+	case $s in
+	nebula)	start_daemon "$v" "$port" || return 1 ;;
+	nebula@*) bin=$(also_binary "${s#nebula@}")
+		start_daemon "$v" "$port" "" "$bin" || return 1 ;;
+	nginx)	start_nginx "$v" "$port" || return 1 ;;
+	peer)	start_peer "$v" "$port" shipped || return 1 ;;
+	peer_nodelay) start_peer "$v" "$port" nodelay || return 1 ;;
+	grpc_peer) start_grpc_peer "$v" "$port" || return 1; return 0 ;;
+	esac
+	rid=$(create_rid "$port")
+	url=http://127.0.0.1:$port/plugins/v1/echo/v1
+	case $s in
+	nebula*)
+		url=http://127.0.0.1:$port/plugins/v1/sleep/v1
+		rid=$(curl -s -X PUT -H 'Content-Type: application/json' \
+		    -d "$RUNNING_BODY" "$url" |
+		    sed -n 's/.*"resource_id": *"\([^"]*\)".*/\1/p') ;;
+	esac
+	if [ -z "$rid" ]; then
+		log "$s: create answered no resource_id"
+		return 1
+	fi
+	printf -v "RID_$v" '%s' "$rid"
+	printf -v "URL_$v" '%s' "$url"
+	curl -s -o /dev/null "$url/$rid"
+}
 
 compare() {
-	local round s port w conns script url rid i=0 p
+	local round s v port w conns script url rid i=0 p all also
 
-	for s in "${SERVERS[@]}"; do
-		port=$((PORT + i))
+	mapfile -t also < <(also_servers)
+	all=("${SERVERS[@]}" "${also[@]}")
+	for s in "${all[@]}"; do
+		v=${s//@/_}
+		port=$((PORT + 30 + i))
 		i=$((i + 1))
-		printf -v "PORT_$s" '%s' "$port"
-		case $s in
-		nebula)	start_daemon "$s" "$port" || return 1 ;;
-		nginx)	start_nginx "$s" "$port" || return 1 ;;
-		peer)	start_peer "$s" "$port" shipped || return 1 ;;
-		peer_nodelay) start_peer "$s" "$port" nodelay || return 1 ;;
-		esac
-		rid=$(create_rid "$port")
-		if [ -z "$rid" ]; then
-			log "$s: create answered no resource_id"
-			return 1
-		fi
-		printf -v "RID_$s" '%s' "$rid"
-		curl -s -o /dev/null "http://127.0.0.1:$port/plugins/v1/echo/v1/$rid"
+		printf -v "PORT_$v" '%s' "$port"
+		start_server "$s" "$port" || return 1
 	done
 	sleep 2
-	for s in "${SERVERS[@]}"; do
-		p=PID_$s
+	for s in "${all[@]}"; do
+		p=PID_${s//@/_}
 		printf '%s\t%s\t%s\n' "$s" "$(tree_rss "${!p}")" \
 		    "$(rss "${!p}")" >>"$SCRATCH/idle.tsv"
 	done
 	for ((round = 1; round <= ROUNDS; round++)); do
 		log "round $round of $ROUNDS"
-		for w in create:1 create:64 get:64 create16k:64; do
+		for w in "${WORKLOADS[@]}"; do
 			script=${w%%:*}
 			conns=${w##*:}
-			for s in "${SERVERS[@]}"; do
-				p=PORT_$s
+			for s in "${all[@]}"; do
+				[ "$s" != "${s#nebula@}" ] && [ "$conns" != 64 ] &&
+				    continue
+				v=${s//@/_}
+				p=PORT_$v
 				url=http://127.0.0.1:${!p}/plugins/v1/echo/v1
 				if [ "$script" = get ]; then
-					rid=RID_$s
-					url=$url/${!rid}
+					rid=RID_$v
+					url=URL_$v
+					url=${!url}/${!rid}
 				fi
-				p=PID_$s
+				p=PID_$v
 				measure "$s:$script" "${!p}" "$script" "$conns" \
 				    "$url" || return 1
 			done
 		done
 	done
-	for s in "${SERVERS[@]}"; do
-		p=PID_$s
+	for s in "${all[@]}"; do
+		p=PID_${s//@/_}
+		stop "${!p}"
+	done
+}
+
+# compare_grpc: CreateTask at 64 streams, the daemon(s) and the grpcio
+# peer alternately.
+compare_grpc() {
+	local round s v i=0 p all also port
+
+	mapfile -t also < <(also_servers)
+	all=(nebula grpc_peer "${also[@]}")
+	for s in "${all[@]}"; do
+		v=${s//@/_}
+		printf -v "PORT_$v" '%s' $((PORT + 40 + i))
+		i=$((i + 1))
+		p=PORT_$v
+		start_server "$s" "${!p}" || return 1
+		if ! grpc_check "${!p}"; then
+			log "$s: no gRPC CreateTask; left out"
+			p=PID_$v
+			stop "${!p}"
+			continue
+		fi
+		printf -v "GRPC_$v" 1
+	done
+	for ((round = 1; round <= ROUNDS; round++)); do
+		log "gRPC round $round of $ROUNDS"
+		for s in "${all[@]}"; do
+			v=${s//@/_}
+			p=GRPC_$v
+			[ -n "${!p:-}" ] || continue
+			p=PORT_$v
+			port=${!p}
+			p=PID_$v
+			measure_h2 "$s:grpc" "${!p}" 64 "$port" || return 1
+		done
+	done
+	for s in "${all[@]}"; do
+		v=${s//@/_}
+		p=GRPC_$v
+		[ -n "${!p:-}" ] || continue
+		p=PID_$v
 		stop "${!p}"
 	done
 }
@@ -458,6 +631,35 @@ EOF
 	stop "${!p}"
 }
 
+# noread: clients that pipeline creates and never read (1, 10 and 100
+# connections, each against a fresh daemon, 5 s of writing): the daemon's
+# RSS before and with them, to noread.tsv.
+noread() {
+	local n port=$((PORT + 14)) p r0 r1 sent client
+
+	for n in 1 10 100; do
+		start_daemon "noread$n" "$port" || return 1
+		p=PID_noread$n
+		r0=$(rss "${!p}")
+		rm -f "$SCRATCH/hold" "$SCRATCH/noread.out"
+		mkfifo "$SCRATCH/hold"
+		"$PYTHON" "$SRCDIR/bench/noread.py" 127.0.0.1 "$port" "$n" 5 \
+		    <"$SCRATCH/hold" >"$SCRATCH/noread.out" \
+		    2>>"$SCRATCH/noread.log" &
+		client=$!
+		exec 9>"$SCRATCH/hold"
+		sleep 7
+		r1=$(rss "${!p}")
+		sent=$(sed -n 's/^sent //p' "$SCRATCH/noread.out")
+		exec 9>&-
+		wait "$client"
+		printf '%s\t%s\t%s\t%s\n' "$n" "${sent:-0}" "$r0" "$r1" \
+		    >>"$SCRATCH/noread.tsv"
+		log "noread $n: ${sent:-0} requests unread: RSS $r0 -> $r1 kB"
+		stop "${!p}"
+	done
+}
+
 machine() {
 	local model
 
@@ -497,17 +699,37 @@ main() {
 		cat "$SRCDIR/bench/$w.lua" "$SRCDIR/bench/report.lua" \
 		    >"$SCRATCH/$w.lua"
 	done
+	if [ "$GRPC" = 1 ]; then
+		top_builddir=$BUILDDIR "$SRCDIR/tests/grpc/gen-stubs.sh" \
+		    "$SCRATCH/stubs" >/dev/null || exit 1
+		"$PYTHON" "$SRCDIR/bench/bodies.py" "$SCRATCH" "$SCRATCH/stubs" ||
+		    exit 1
+		printf 'grpc_body\t%s\n' \
+		    $(($(stat -c %s "$SCRATCH/grpc_create.bin") - 5)) \
+		    >>"$SCRATCH/machine.tsv"
+	else
+		"$PYTHON" "$SRCDIR/bench/bodies.py" "$SCRATCH" || exit 1
+	fi
+	for w in flyte3k flyte16k; do
+		sed "s|@BODY@|$SCRATCH/$w.json|" "$SRCDIR/bench/flyte.lua" |
+		    cat - "$SRCDIR/bench/report.lua" >"$SCRATCH/$w.lua"
+	done
 	: >"$SCRATCH/raw.tsv"
 	: >"$SCRATCH/idle.tsv"
 	: >"$SCRATCH/conns.tsv"
-	machine >"$SCRATCH/machine.tsv"
+	: >"$SCRATCH/noread.tsv"
+	machine >>"$SCRATCH/machine.tsv"
 	log "servers: ${SERVERS[*]}; $ROUNDS rounds of ${SECONDS_PER_RUN}s runs"
 	compare || exit 1
+	if [ "$GRPC" = 1 ]; then
+		compare_grpc || exit 1
+	fi
 	if [ "$SCALE" = 1 ]; then
 		scale_instances || exit 1
 		scale_fronts || exit 1
 		scale_concurrency || exit 1
 		scale_conns || exit 1
+		noread || exit 1
 	fi
 	: >"$SCRATCH/profile.md"
 	if [ "$PROFILE" = 1 ]; then
