@@ -163,7 +163,8 @@ npc_result_exit(const struct npc_result *res)
 int
 npc_result_retryable(const struct npc_result *res, int idempotent)
 {
-	if (res->res_status == 429 || res->res_status == 503)
+	if (res->res_status == 429 || res->res_status == 503 ||
+	    res->res_unsent)
 		return 1;
 	if (!idempotent)
 		return 0;
@@ -325,6 +326,9 @@ npc_req_finish(struct npc_req *rq, CURLcode cc, struct npc_result *res)
 			code = "TRANSPORT";
 		npc_result_error(res, code, rq->rq_err[0] != '\0' ?
 		    rq->rq_err : curl_easy_strerror(cc));
+		/* Nothing reached the server: safe to retry even a create. */
+		res->res_unsent = cc == CURLE_COULDNT_CONNECT ||
+		    cc == CURLE_COULDNT_RESOLVE_HOST;
 		return -1;
 	}
 	curl_easy_getinfo(rq->rq_easy, CURLINFO_RESPONSE_CODE,

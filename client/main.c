@@ -410,6 +410,23 @@ main_progress(void *arg, json_t *resource)
 	    msg != NULL && *msg != '\0' ? ": " : "", msg != NULL ? msg : "");
 }
 
+/*
+ * run's retries on a terminal: why and how long, so a plugin that cannot
+ * start (503 until the retries run out) does not look like a hang.
+ */
+static void
+main_retrying(void *arg, const struct npc_result *res, double delay)
+{
+	(void)arg;
+	if (res->res_status != 0)
+		fprintf(stderr, "%s: %ld %s: %s; retrying in %.1f s\n",
+		    NPC_PROGNAME, res->res_status, res->res_code,
+		    res->res_message, delay);
+	else
+		fprintf(stderr, "%s: %s: %s; retrying in %.1f s\n",
+		    NPC_PROGNAME, res->res_code, res->res_message, delay);
+}
+
 static int
 cmd_run(const struct main_opts *mo, int argc, char **argv)
 {
@@ -441,6 +458,8 @@ cmd_run(const struct main_opts *mo, int argc, char **argv)
 	    (path = npc_job_path(c, type, version, NULL)) == NULL)
 		goto fail;
 	main_catch_signals();
+	if (isatty(STDERR_FILENO))
+		pc.pc_retrying = main_retrying;
 	rv = npc_poll_retry(c, &pc, &main_stop, 0, "PUT", path, body, &res);
 	if (rv == NPC_POLL_CANCELLED) {
 		main_err("interrupted before the job was created");

@@ -28,6 +28,7 @@ struct npc_result {
 	double	 res_retry_after;	/* seconds, or -1 when not sent */
 	char	 res_code[64];		/* error.code, or TRANSPORT */
 	char	 res_message[512];	/* error.message or curl's reason */
+	int	 res_unsent;		/* transport error before sending */
 };
 
 /* Exit statuses of nebula-plugin, also useful to other callers. */
@@ -77,6 +78,8 @@ struct npc_poll_conf {
 	/* Called with each polled resource (borrowed), or NULL. */
 	void	(*pc_progress)(void *, json_t *);
 	void	*pc_progress_arg;
+	/* Called before each retry with the failure and the wait, or NULL. */
+	void	(*pc_retrying)(void *, const struct npc_result *, double);
 };
 struct npc_backoff {
 	double	 bo_initial;

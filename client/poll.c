@@ -30,6 +30,7 @@ npc_poll_conf_init(struct npc_poll_conf *pc)
 	pc->pc_retries = NPC_POLL_RETRIES;
 	pc->pc_progress = NULL;
 	pc->pc_progress_arg = NULL;
+	pc->pc_retrying = NULL;
 }
 
 static double
@@ -186,6 +187,7 @@ npc_poll_retry(struct npc *c, const struct npc_poll_conf *pc,
     const char *path, json_t *body, struct npc_result *res)
 {
 	struct npc_backoff	 bo;
+	double			 d;
 	int			 tries;
 
 	npc_backoff_init(&bo, pc->pc_initial, pc->pc_max);
@@ -197,8 +199,10 @@ npc_poll_retry(struct npc *c, const struct npc_poll_conf *pc,
 		if (tries >= pc->pc_retries ||
 		    !npc_result_retryable(res, idempotent))
 			return -1;
-		if (npc_poll_sleep(npc_poll_delay(res, &bo), cancel) ==
-		    NPC_POLL_CANCELLED)
+		d = npc_poll_delay(res, &bo);
+		if (pc->pc_retrying != NULL)
+			pc->pc_retrying(pc->pc_progress_arg, res, d);
+		if (npc_poll_sleep(d, cancel) == NPC_POLL_CANCELLED)
 			return NPC_POLL_CANCELLED;
 	}
 }
@@ -246,6 +250,8 @@ npc_poll_job(struct npc *c, const struct npc_poll_conf *pc,
 			    !npc_result_retryable(res, 1))
 				return -1;
 			d = npc_poll_delay(res, &ebo);
+			if (pc->pc_retrying != NULL)
+				pc->pc_retrying(pc->pc_progress_arg, res, d);
 		}
 		if (npc_poll_sleep(d, cancel) == NPC_POLL_CANCELLED)
 			return NPC_POLL_CANCELLED;

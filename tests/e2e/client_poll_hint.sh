@@ -96,17 +96,19 @@ expect "watch exits 0" 0 "$RC"
 expect "watch polled twice, as the hint said" '{"early":0,"polls":2}' \
     "$(printf '%s\n' "$OUT" | tail -n 1 | jq -cS .outputs)"
 
-# Progress on a terminal: stderr on a pty shows each phase once.
-python3 - "$NEBULA_PLUGIN" "$URL" "$job" >"$E2E_TMP/tty.err" <<'EOF2'
+# on_tty TYPE JOB [ARG...]: nebula-plugin run with its stderr on a pty,
+# that stderr on stdout.
+on_tty() {
+	python3 - "$NEBULA_PLUGIN" "$URL" "$@" <<'EOF2'
 import os
 import pty
 import subprocess
 import sys
 
 master, slave = pty.openpty()
-p = subprocess.Popen([sys.argv[1], "-s", sys.argv[2], "run", "-i", "0.1",
-                      "hint", sys.argv[3]], stdout=subprocess.DEVNULL,
-                     stderr=slave)
+p = subprocess.Popen([sys.argv[1], "-s", sys.argv[2], "run", "-i", "0.1"] +
+                     sys.argv[5:] + [sys.argv[3], sys.argv[4]],
+                     stdout=subprocess.DEVNULL, stderr=slave)
 os.close(slave)
 out = b""
 while True:
@@ -120,10 +122,36 @@ while True:
 p.wait()
 sys.stdout.write(out.decode(errors="replace"))
 EOF2
+}
+
+# Progress on a terminal: stderr on a pty shows each phase once.
+on_tty hint "$job" >"$E2E_TMP/tty.err"
 tty_err=$(tr -d '\r' <"$E2E_TMP/tty.err")
 has "run on a terminal shows RUNNING" '^nebula-plugin: RUNNING: running$' "$tty_err"
 has "then SUCCEEDED" '^nebula-plugin: SUCCEEDED$' "$tty_err"
 expect "each phase once" 1 "$(printf '%s\n' "$tty_err" | grep -c RUNNING)"
+stop_daemon
+
+# Retries on a terminal say why: a plugin whose program is missing answers
+# 503 to every create.
+conf=$(write_config missing <<EOF2
+listen: 127.0.0.1:0
+plugins:
+  - name: missing
+    command: [$E2E_TMP/no-such-program]
+    task_types: [{type: missing}]
+EOF2
+)
+start_daemon "$conf" || { fail "daemon with a missing program starts"; finish; }
+started() {
+	req PUT /plugins/v1/missing/v1 '{"task_template":{}}'
+	[ "$STATUS" = 503 ] && ! printf '%s' "$BODY" | grep -q 'daemon is starting'
+}
+check "the missing plugin answers 503" wait_for 300 started
+on_tty missing "$job" -r 1 >"$E2E_TMP/retry.err"
+retry_err=$(tr -d '\r' <"$E2E_TMP/retry.err")
+has "run on a terminal says why it retries" \
+    '^nebula-plugin: 503 UNAVAILABLE: .*; retrying in [0-9.]* s$' "$retry_err"
 
 stop_daemon
 client_sanitizers

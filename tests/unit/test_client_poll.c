@@ -121,6 +121,10 @@ test_result_exit_and_retry(void **state)
 	assert_int_equal(npc_result_exit(&r), NPC_EXIT_ERROR);
 	assert_false(npc_result_retryable(&r, 0));
 	assert_true(npc_result_retryable(&r, 1));
+	/* Refused before anything was sent: even a create may retry. */
+	r.res_unsent = 1;
+	assert_true(npc_result_retryable(&r, 0));
+	r.res_unsent = 0;
 	strcpy(r.res_code, "CANCELLED");
 	assert_false(npc_result_retryable(&r, 1));
 	r.res_status = 200;
