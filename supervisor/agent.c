@@ -164,6 +164,29 @@ agent_deleted(void *arg, const struct call_result *res)
 }
 
 /*
+ * The {resource_meta} of a path: base64 of our id's bytes (standard or
+ * URL-safe, padded or not), or an id sent as it is.  Sets cq's id; returns
+ * the decoded bytes, to free once the call has started, or NULL.
+ */
+static uint8_t *
+agent_rid(struct call_req *cq, const char *seg)
+{
+	ProtobufCBinaryData	 bd;
+
+	if (pbjson_b64_decode(seg, strlen(seg), &bd) == 0) {
+		if (strncmp((char *)bd.data, "ey", 2) == 0) {
+			cq->cq_rid = (const char *)bd.data;
+			cq->cq_ridlen = bd.len;
+			return bd.data;
+		}
+		free(bd.data);
+	}
+	cq->cq_rid = seg;
+	cq->cq_ridlen = strlen(seg);
+	return NULL;
+}
+
+/*
  * GET .../task/{name}/{version}/{resource_meta}, DELETE
  * .../task_executions/...: resource_meta is base64 of our id's bytes
  * (standard or URL-safe, padded or not); an id sent as it is also works.
@@ -173,9 +196,9 @@ agent_resource(struct http_request *req, char **arg, int narg)
 {
 	struct call_req	 cq;
 	struct call	*ca;
-	char		*end, *rid, vbuf[32];
+	uint8_t		*rid;
+	char		*end, vbuf[32];
 	long		 v;
-	size_t		 len;
 	int		 get = req->req_method == HTTP_GET;
 
 	(void)narg;
@@ -188,14 +211,7 @@ agent_resource(struct http_request *req, char **arg, int narg)
 	router_call_req(req, &cq);
 	cq.cq_type = arg[0];
 	cq.cq_version = flyte_version((int32_t)v, vbuf, sizeof(vbuf));
-	rid = flyte_b64_decode(arg[2], strlen(arg[2]), &len);
-	if (rid != NULL && strncmp(rid, "ey", 2) == 0) {
-		cq.cq_rid = rid;
-		cq.cq_ridlen = len;
-	} else {
-		cq.cq_rid = arg[2];
-		cq.cq_ridlen = strlen(arg[2]);
-	}
+	rid = agent_rid(&cq, arg[2]);
 	ca = call_resource(get ? POOL_OP_GET : POOL_OP_DELETE, &cq,
 	    get ? agent_got : agent_deleted, req);
 	free(rid);
@@ -364,9 +380,9 @@ agent_op(struct http_request *req, char **arg, int narg, enum pool_op op)
 	struct call_req	 cq;
 	struct call	*ca;
 	json_t		*query;
-	char		*end, *rid, vbuf[32], err[256];
+	uint8_t		*rid;
+	char		*end, vbuf[32], err[256];
 	long		 v;
-	size_t		 len;
 
 	(void)narg;
 	v = strtol(arg[1], &end, 10);
@@ -386,14 +402,7 @@ agent_op(struct http_request *req, char **arg, int narg, enum pool_op op)
 	cq.cq_type = arg[0];
 	cq.cq_version = flyte_version((int32_t)v, vbuf, sizeof(vbuf));
 	cq.cq_body = query;
-	rid = flyte_b64_decode(arg[2], strlen(arg[2]), &len);
-	if (rid != NULL && strncmp(rid, "ey", 2) == 0) {
-		cq.cq_rid = rid;
-		cq.cq_ridlen = len;
-	} else {
-		cq.cq_rid = arg[2];
-		cq.cq_ridlen = strlen(arg[2]);
-	}
+	rid = agent_rid(&cq, arg[2]);
 	ca = call_resource(op, &cq, op == POOL_OP_LOGS ? agent_logs_done :
 	    agent_metrics_done, req);
 	free(rid);

@@ -29,6 +29,5 @@ ProtobufCMessage *flyte_metrics_response(json_t *, char *, size_t);
 json_t		*flyte_logs_json(json_t *, char *, size_t);
 json_t		*flyte_agent_json(struct pool *);
 int		 flyte_grpc_status(const char *);
-char		*flyte_b64_decode(const char *, size_t, size_t *);
 
 #endif

@@ -226,8 +226,11 @@ pbjson_b64_val(char ch)
 	return -1;
 }
 
-/* Standard or URL-safe alphabet, padded or not; -1 on anything else. */
-static int
+/*
+ * Standard or URL-safe alphabet, padded or not; -1 on anything else.  The
+ * bytes (free them) are followed by a NUL, not counted in bd->len.
+ */
+int
 pbjson_b64_decode(const char *in, size_t len, ProtobufCBinaryData *bd)
 {
 	uint8_t	*out;
@@ -254,6 +257,7 @@ pbjson_b64_decode(const char *in, size_t len, ProtobufCBinaryData *bd)
 			acc &= (1u << bits) - 1;
 		}
 	}
+	out[n] = '\0';
 	bd->data = out;
 	bd->len = n;
 	return 0;

@@ -28,5 +28,6 @@ json_t		*pbjson_encode(const ProtobufCMessage *, int);
 ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *, json_t *,
 		    int, char *, size_t);
 int		 pbjson_json_name(const char *, char *, size_t);
+int		 pbjson_b64_decode(const char *, size_t, ProtobufCBinaryData *);
 
 #endif /* PBJSON_H */
