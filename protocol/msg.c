@@ -209,6 +209,9 @@ msg_decode(const char *line, size_t len, char *err, size_t errlen)
 	json_error_t	 jerr;
 	json_t		*v;
 
+	/* Most lines are read by yajl; jansson has the last word. */
+	if ((v = jscan_load(line, len, MSG_ANSWER_MAX_DEPTH)) != NULL)
+		return v;
 	v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (v == NULL) {
 		snprintf(err, errlen, "invalid JSON: %s", jerr.text);

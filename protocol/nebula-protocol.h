@@ -50,6 +50,19 @@ json_t	*literal_map_from_plain(json_t *);	/* new reference, or NULL */
 json_t	*literal_map_to_plain(json_t *);	/* NULL if not a LiteralMap */
 int	 literal_map_is(json_t *);
 
+/*
+ * jscan.c: JSON read by yajl when jansson would read it the same way;
+ * otherwise "unsure", and the caller asks jansson.
+ */
+struct jscan_top {
+	const char	*jt_want;	/* a top-level member: is it an object? */
+	int		(*jt_reserved)(const char *, size_t);
+	int		 jt_found;	/* out: jt_want is there, an object */
+	int		 jt_has_reserved; /* out: jt_reserved said yes once */
+};
+int	 jscan_proof(const char *, size_t, int, struct jscan_top *);
+json_t	*jscan_load(const char *, size_t, int);
+
 /* msg.c: JSON messages on the pipe. */
 #define MSG_MAX_DEPTH		64	/* input limits: objects and arrays */
 #define MSG_MAX_STRING		1048576	/* bytes of a string or name */
@@ -98,6 +111,8 @@ struct msg_request {
 extern const char *const msg_op_names[MSG_NOPS];	/* create ... metrics */
 int	 msg_request_encode(struct buf *, const struct msg_request *);
 int	 msg_request_reserved(json_t *);
+int	 msg_request_name_reserved(const char *, size_t);
+size_t	 msg_utf8_len(const unsigned char *, const unsigned char *);
 int	 msg_request_parse(json_t *, struct msg_request *, char *, size_t);
 
 /* rid.c: the opaque resource_id that carries a job's state. */

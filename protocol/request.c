@@ -22,14 +22,15 @@ static const char *const msg_request_names[] = {
 	"deadline_ms", "resource_meta", NULL
 };
 
-/* Is the body member name one of the daemon's fields? */
-static int
-msg_request_name_reserved(const char *name)
+/* Is the body member name (len bytes) one of the daemon's fields? */
+int
+msg_request_name_reserved(const char *name, size_t len)
 {
 	size_t	 i;
 
 	for (i = 0; msg_request_names[i] != NULL; i++)
-		if (strcmp(msg_request_names[i], name) == 0)
+		if (strlen(msg_request_names[i]) == len &&
+		    memcmp(msg_request_names[i], name, len) == 0)
 			return 1;
 	return 0;
 }
@@ -53,7 +54,7 @@ msg_request_reserved(json_t *body)
  * is not one: overlong forms, surrogates and code points past U+10FFFF are
  * refused, as jansson refuses them.
  */
-static size_t
+size_t
 msg_utf8_len(const unsigned char *p, const unsigned char *end)
 {
 	size_t		 n, i;
@@ -247,7 +248,7 @@ msg_put_body(struct buf *b, json_t *body)
 		if (!json_is_object(body))
 			return -1;
 		json_object_foreach(body, k, v) {
-			if (msg_request_name_reserved(k))
+			if (msg_request_name_reserved(k, strlen(k)))
 				continue;
 			if (msg_put_name(b, k, 0) == -1 ||
 			    msg_put_value(b, v) == -1)

@@ -495,6 +495,7 @@ void	 router_error(struct http_request *, const struct call_result *,
 	    const char *);
 void	 router_json(struct http_request *, int, json_t *, const char *);
 json_t	*router_body(struct http_request *, const char *, char *, size_t);
+int	 router_body_proved(struct http_request *, const char *);
 void	 router_call_req(struct http_request *, struct call_req *);
 
 /* rest.c: our /plugins/v1 routes and the probes */

@@ -141,12 +141,16 @@ rest_create(struct http_request *req, char **arg, int narg)
 	char		 err[256];
 
 	(void)narg;
-	body = router_body(req, "task_template", err, sizeof(err));
+	/* Most bodies are proved and go as sent; the rest are read here. */
+	body = NULL;
+	err[0] = '\0';
+	if (!router_body_proved(req, "task_template"))
+		body = router_body(req, "task_template", err, sizeof(err));
 	router_call_req(req, &cq);
 	cq.cq_type = arg[0];
 	cq.cq_version = arg[1];
 	cq.cq_body = body;
-	cq.cq_body_error = body == NULL ? err : NULL;
+	cq.cq_body_error = err[0] != '\0' ? err : NULL;
 	cq.cq_raw = req->req_body;
 	cq.cq_rawlen = req->req_body_len;
 	/* NULL when answered at once: req may be gone then. */

@@ -141,6 +141,27 @@ router_body(struct http_request *req, const char *what, char *err,
 	return body;
 }
 
+/*
+ * 1 when the create body is proved (protocol/jscan.c) to be one JSON
+ * object with a what object and none of the daemon's field names, within
+ * the input limits, that every worker reads as jansson reads it: it then
+ * goes to the worker as sent, never built as a tree.  0: router_body must
+ * read it (it may still be fine, or is refused in jansson's words).
+ */
+int
+router_body_proved(struct http_request *req, const char *what)
+{
+	struct jscan_top	 top = {
+		.jt_want = what,
+		.jt_reserved = msg_request_name_reserved,
+	};
+
+	if (req->req_body == NULL || req->req_body_len == 0)
+		return 0;
+	return jscan_proof(req->req_body, req->req_body_len, MSG_MAX_DEPTH,
+	    &top) == 0 && top.jt_found && !top.jt_has_reserved;
+}
+
 /* The call layer's view of the request: token, ids, tracing. */
 void
 router_call_req(struct http_request *req, struct call_req *cq)

@@ -4,6 +4,7 @@ E2E_SEC_TESTS = \
 	tests/e2e/sec_fair_pipeline.sh \
 	tests/e2e/sec_fair_stdout.sh \
 	tests/e2e/sec_flood.sh \
+	tests/e2e/sec_json.sh \
 	tests/e2e/sec_limits.sh \
 	tests/e2e/sec_hostile.sh \
 	tests/e2e/sec_tls.sh

@@ -38,10 +38,11 @@ sources() {
 		    "supervisor/http.c supervisor/listen.c supervisor/metrics.c" \
 		    "supervisor/rest.c" \
 		    "supervisor/router.c supervisor/tls.c protocol/buf.c" \
-		    "protocol/msg.c protocol/request.c protocol/rid.c" ;;
+		    "protocol/jscan.c protocol/msg.c protocol/request.c" \
+		    "protocol/rid.c" ;;
 	fuzz_line)
 		echo "tests/fuzz/fuzz_line.c protocol/buf.c protocol/line.c" \
-		    "protocol/msg.c" ;;
+		    "protocol/jscan.c protocol/msg.c protocol/request.c" ;;
 	fuzz_rid)
 		echo "tests/fuzz/fuzz_rid.c protocol/rid.c" ;;
 	*)
@@ -54,8 +55,8 @@ libs() {
 	case $1 in
 	fuzz_config)	echo "-lyaml -ljansson" ;;
 	fuzz_h2)	echo "-lnghttp2 -lev -lssl -lcrypto" ;;
-	fuzz_http)	echo "-lhttp_parser -lev -ljansson -lssl -lcrypto -lm" ;;
-	fuzz_line)	echo "-ljansson" ;;
+	fuzz_http)	echo "-lhttp_parser -lev -ljansson -lyajl -lssl -lcrypto -lm" ;;
+	fuzz_line)	echo "-ljansson -lyajl" ;;
 	fuzz_rid)	echo "-ljansson -lcrypto" ;;
 	esac
 }

@@ -3,12 +3,17 @@
 # worker that the end-to-end tests run under the daemon.
 
 PROTOCOL_UNIT_TESTS = \
+	tests/unit/test_jscan \
 	tests/unit/test_line \
 	tests/unit/test_literal \
 	tests/unit/test_msg \
 	tests/unit/test_rid
 check_PROGRAMS += $(PROTOCOL_UNIT_TESTS) tests/workers/nebula-testworker
 TESTS += $(PROTOCOL_UNIT_TESTS)
+
+tests_unit_test_jscan_SOURCES = tests/unit/test_jscan.c
+tests_unit_test_jscan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jscan_LDADD = $(PROTOCOL_LIBS) $(CMOCKA_LIBS)
 
 tests_unit_test_line_SOURCES = tests/unit/test_line.c
 tests_unit_test_line_CFLAGS = $(UNIT_CFLAGS)
