@@ -20,6 +20,9 @@
 #define JSCAN_MAX_MEMBERS	256	/* proof: more, and jansson decides */
 #define JSCAN_MAX_NUMBER	40	/* bytes of a number read here */
 
+/* Values are built outside the member left as text. */
+#define JSCAN_BUILDING(js)	((js)->js_build && (js)->js_skip == 0)
+
 struct jscan {
 	int		  js_build;	/* build a tree, or only prove */
 	int		  js_depth;	/* open objects and arrays */
@@ -27,6 +30,13 @@ struct jscan {
 	int		  js_unsure;
 	struct jscan_top *js_top;	/* proof: what the top level holds */
 	int		  js_want;	/* proof: the next value is jt_want's */
+	yajl_handle	  js_h;
+	/* build: the top-level member left as text, and where it starts */
+	struct jscan_raw *js_raw;
+	int		  js_rawnext;	/* the next value is js_raw's */
+	int		  js_skip;	/* inside it: prove, do not build */
+	size_t		  js_rawstart;
+	const char	 *js_text;
 	/* build: the open containers and the name of the next member */
 	json_t		 *js_root;
 	json_t		 *js_open[JSCAN_MAX_DEPTH + 1];
@@ -158,7 +168,9 @@ jscan_scalar(struct jscan *js, json_t *v)
 		json_decref(v);
 		return jscan_give_up(js);
 	}
-	if (!js->js_build) {
+	js->js_rawnext = 0;
+	if (!js->js_build || js->js_skip) {
+		json_decref(v);
 		js->js_want = 0;
 		return 1;
 	}
@@ -170,7 +182,7 @@ jscan_null(void *ctx)
 {
 	struct jscan	*js = ctx;
 
-	return jscan_scalar(js, js->js_build ? json_null() : NULL);
+	return jscan_scalar(js, JSCAN_BUILDING(js) ? json_null() : NULL);
 }
 
 static int
@@ -178,7 +190,7 @@ jscan_boolean(void *ctx, int b)
 {
 	struct jscan	*js = ctx;
 
-	return jscan_scalar(js, js->js_build ? json_boolean(b) : NULL);
+	return jscan_scalar(js, JSCAN_BUILDING(js) ? json_boolean(b) : NULL);
 }
 
 /*
@@ -202,7 +214,7 @@ jscan_number(void *ctx, const char *s, size_t len)
 	if (strpbrk(text, ".eE") == NULL) {
 		if (len - (text[0] == '-') > 18)
 			return jscan_give_up(js);
-		if (!js->js_build)
+		if (!JSCAN_BUILDING(js))
 			return jscan_scalar(js, NULL);
 		i = strtoll(text, &end, 10);
 		return jscan_scalar(js, json_integer(i));
@@ -210,7 +222,7 @@ jscan_number(void *ctx, const char *s, size_t len)
 	d = strtod(text, &end);
 	if (*end != '\0' || !isfinite(d))
 		return jscan_give_up(js);
-	return jscan_scalar(js, js->js_build ? json_real(d) : NULL);
+	return jscan_scalar(js, JSCAN_BUILDING(js) ? json_real(d) : NULL);
 }
 
 /* Strings and names: no U+0000 (jansson refuses it), within the limit. */
@@ -227,7 +239,7 @@ jscan_string(void *ctx, const unsigned char *s, size_t len)
 
 	if (!jscan_text_ok(s, len))
 		return jscan_give_up(js);
-	return jscan_scalar(js, js->js_build ?
+	return jscan_scalar(js, JSCAN_BUILDING(js) ?
 	    json_stringn_nocheck((const char *)s, len) : NULL);
 }
 
@@ -240,8 +252,11 @@ jscan_map_key(void *ctx, const unsigned char *s, size_t len)
 
 	if (!jscan_text_ok(s, len))
 		return jscan_give_up(js);
-	if (!js->js_build)
+	if (!JSCAN_BUILDING(js))
 		return jscan_prove_key(js, s, len);
+	if (js->js_depth == 1 && js->js_raw != NULL)
+		js->js_rawnext = strlen(js->js_raw->jr_name) == len &&
+		    memcmp(js->js_raw->jr_name, s, len) == 0;
 	if (len + 1 > js->js_keycap) {
 		cap = len + 1 < 64 ? 64 : len + 1;
 		if ((k = realloc(js->js_key, cap)) == NULL)
@@ -265,7 +280,13 @@ jscan_open(struct jscan *js, int object)
 		return jscan_give_up(js);
 	if (js->js_depth >= js->js_maxdepth)
 		return jscan_give_up(js);
-	if (js->js_build) {
+	if (js->js_rawnext) {	/* its bytes are kept; the tree has null */
+		js->js_rawnext = 0;
+		js->js_skip = js->js_depth + 1;
+		js->js_rawstart = yajl_get_bytes_consumed(js->js_h) - 1;
+		if (!jscan_add(js, json_null()))
+			return 0;
+	} else if (JSCAN_BUILDING(js)) {
 		v = object ? json_object() : json_array();
 		if (!jscan_add(js, v))
 			return 0;
@@ -282,6 +303,12 @@ jscan_open(struct jscan *js, int object)
 static int
 jscan_close(struct jscan *js)
 {
+	if (js->js_skip == js->js_depth) {
+		js->js_skip = 0;
+		js->js_raw->jr_text = js->js_text + js->js_rawstart;
+		js->js_raw->jr_len = yajl_get_bytes_consumed(js->js_h) -
+		    js->js_rawstart;
+	}
 	js->js_nhash = js->js_first[js->js_depth];
 	js->js_depth--;
 	return 1;
@@ -334,6 +361,8 @@ jscan_run(struct jscan *js, const char *text, size_t len)
 		return -1;
 	if ((h = yajl_alloc(&jscan_callbacks, NULL, js)) == NULL)
 		return -1;
+	js->js_h = h;
+	js->js_text = text;
 	st = yajl_parse(h, (const unsigned char *)text, len);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
@@ -369,19 +398,27 @@ jscan_proof(const char *text, size_t len, int maxdepth, struct jscan_top *top)
 /*
  * The tree of text, one JSON object at most maxdepth deep, exactly as
  * json_loadb(JSON_REJECT_DUPLICATES) builds it (types, member order); NULL
- * when unsure (then ask jansson).
+ * when unsure (then ask jansson).  With raw, the top-level member
+ * raw->jr_name, when its value is an object or array, is not built: the
+ * tree has null there and raw points at the value's bytes in text (else
+ * raw->jr_text is NULL).
  */
 json_t *
-jscan_load(const char *text, size_t len, int maxdepth)
+jscan_load(const char *text, size_t len, int maxdepth, struct jscan_raw *raw)
 {
 	struct jscan	 js;
 
 	memset(&js, 0, sizeof(js));
 	js.js_build = 1;
+	js.js_raw = raw;
+	if (raw != NULL)
+		raw->jr_text = NULL;
 	js.js_maxdepth = maxdepth < JSCAN_MAX_DEPTH ? maxdepth :
 	    JSCAN_MAX_DEPTH;
 	if (jscan_run(&js, text, len) == -1) {
 		json_decref(js.js_root);
+		if (raw != NULL)
+			raw->jr_text = NULL;
 		return NULL;
 	}
 	return js.js_root;

@@ -206,11 +206,23 @@ msg_line_id(const char *s, size_t len, uint64_t *idp)
 json_t *
 msg_decode(const char *line, size_t len, char *err, size_t errlen)
 {
+	return msg_decode_raw(line, len, NULL, err, errlen);
+}
+
+/*
+ * msg_decode, leaving the top-level member raw->jr_name as text when it
+ * can (see jscan_load): the tree has null there and raw->jr_text points
+ * into line.  When raw->jr_text is NULL the member, if any, is in the tree.
+ */
+json_t *
+msg_decode_raw(const char *line, size_t len, struct jscan_raw *raw,
+    char *err, size_t errlen)
+{
 	json_error_t	 jerr;
 	json_t		*v;
 
 	/* Most lines are read by yajl; jansson has the last word. */
-	if ((v = jscan_load(line, len, MSG_ANSWER_MAX_DEPTH)) != NULL)
+	if ((v = jscan_load(line, len, MSG_ANSWER_MAX_DEPTH, raw)) != NULL)
 		return v;
 	v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (v == NULL) {

@@ -60,8 +60,13 @@ struct jscan_top {
 	int		 jt_found;	/* out: jt_want is there, an object */
 	int		 jt_has_reserved; /* out: jt_reserved said yes once */
 };
+struct jscan_raw {
+	const char	*jr_name;	/* a top-level member left as text */
+	const char	*jr_text;	/* out: its value's bytes, or NULL */
+	size_t		 jr_len;
+};
 int	 jscan_proof(const char *, size_t, int, struct jscan_top *);
-json_t	*jscan_load(const char *, size_t, int);
+json_t	*jscan_load(const char *, size_t, int, struct jscan_raw *);
 
 /* msg.c: JSON messages on the pipe. */
 #define MSG_MAX_DEPTH		64	/* input limits: objects and arrays */
@@ -81,6 +86,8 @@ struct msg_hello {
 	unsigned	 hello_ops;		/* MSG_OP_* declared */
 };
 json_t	*msg_decode(const char *, size_t, char *, size_t);
+json_t	*msg_decode_raw(const char *, size_t, struct jscan_raw *, char *,
+	    size_t);
 int	 msg_encode(struct buf *, json_t *);
 int	 msg_hello_parse(json_t *, struct msg_hello *, char *, size_t);
 void	 msg_hello_clear(struct msg_hello *);
@@ -113,6 +120,7 @@ int	 msg_request_encode(struct buf *, const struct msg_request *);
 int	 msg_request_reserved(json_t *);
 int	 msg_request_name_reserved(const char *, size_t);
 size_t	 msg_utf8_len(const unsigned char *, const unsigned char *);
+int	 msg_put_string(struct buf *, const char *);
 int	 msg_request_parse(json_t *, struct msg_request *, char *, size_t);
 
 /* rid.c: the opaque resource_id that carries a job's state. */
@@ -133,6 +141,8 @@ enum rid_status {
 	RID_FORGED		/* missing or wrong signature: 403 */
 };
 char	*rid_encode(const char *, const char *, json_t *,
+	    const struct rid_keys *);
+char	*rid_encode_text(const char *, const char *, const char *, size_t,
 	    const struct rid_keys *);
 enum rid_status rid_decode(const char *, size_t, const struct rid_keys *,
 	    struct rid *);

@@ -91,7 +91,7 @@ msg_utf8_len(const unsigned char *p, const unsigned char *end)
  * nothing to escape, is one copy.  -1 for invalid UTF-8: the line must stay
  * JSON that every worker's parser accepts.
  */
-static int
+int
 msg_put_string(struct buf *b, const char *s)
 {
 	static const char	 hex[] = "0123456789abcdef";

@@ -101,26 +101,15 @@ rid_tag(const char *key, size_t keylen, const char *data, size_t len,
 	    tag, &taglen);
 }
 
-/* Returns a new resource_id, or NULL; keys may be NULL (unsigned). */
-char *
-rid_encode(const char *type, const char *version, json_t *meta,
-    const struct rid_keys *keys)
+/* The id of the document doc (len bytes): base64url, then its tag. */
+static char *
+rid_seal(const char *doc, size_t len, const struct rid_keys *keys)
 {
-	json_t		*doc;
-	char		*json, *body, *tagtxt, *out;
+	char		*body, *tagtxt, *out;
 	size_t		 bodylen, taglen;
 	unsigned char	 tag[RID_TAG_LEN];
 
-	doc = json_pack("{s:i, s:s, s:s, s:O}", "v", RID_FORMAT, "t", type,
-	    "ver", version, "m", meta ? meta : json_null());
-	if (doc == NULL)
-		return NULL;
-	json = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	if (json == NULL)
-		return NULL;
-	body = rid_b64url((unsigned char *)json, strlen(json), &bodylen);
-	free(json);
+	body = rid_b64url((const unsigned char *)doc, len, &bodylen);
 	if (body == NULL || keys == NULL || keys->nkeys == 0)
 		return body;
 	rid_tag(keys->keys[0], keys->keylens[0], body, bodylen, tag);
@@ -136,6 +125,48 @@ rid_encode(const char *type, const char *version, json_t *meta,
 	free(body);
 	free(tagtxt);
 	return out;
+}
+
+/*
+ * Returns a new resource_id whose resource_meta is the JSON text meta
+ * (metalen bytes, already read as valid: a worker's bytes, kept as they
+ * came), or NULL; keys may be NULL (unsigned).
+ */
+char *
+rid_encode_text(const char *type, const char *version, const char *meta,
+    size_t metalen, const struct rid_keys *keys)
+{
+	struct buf	 doc = { 0 };
+	char		 v[32], *id = NULL;
+
+	snprintf(v, sizeof(v), "{\"v\":%d,\"t\":", RID_FORMAT);
+	if (buf_append(&doc, v, strlen(v)) == 0 &&
+	    msg_put_string(&doc, type) == 0 &&
+	    buf_append(&doc, ",\"ver\":", 7) == 0 &&
+	    msg_put_string(&doc, version) == 0 &&
+	    buf_append(&doc, ",\"m\":", 5) == 0 &&
+	    buf_append(&doc, meta, metalen) == 0 &&
+	    buf_append(&doc, "}", 1) == 0)
+		id = rid_seal(doc.buf_data, doc.buf_len, keys);
+	buf_release(&doc);
+	return id;
+}
+
+/* Returns a new resource_id, or NULL; keys may be NULL (unsigned). */
+char *
+rid_encode(const char *type, const char *version, json_t *meta,
+    const struct rid_keys *keys)
+{
+	char	*text, *id;
+
+	text = meta == NULL ? NULL : json_dumps(meta, JSON_COMPACT |
+	    JSON_ENCODE_ANY);
+	if (meta != NULL && text == NULL)
+		return NULL;
+	id = rid_encode_text(type, version, text ? text : "null",
+	    text ? strlen(text) : 4, keys);
+	free(text);
+	return id;
 }
 
 /*

@@ -216,15 +216,24 @@ call_free(struct call *ca)
 	free(ca);
 }
 
-/* The resource id of a create answer; NULL after answering 502. */
+/*
+ * The resource id of a create answer, from its resource_meta as the worker
+ * wrote it when the pool kept the text; NULL after answering 502.
+ */
 static char *
-call_resource_id(struct call *ca, json_t *answer, struct call_result *res)
+call_resource_id(struct call *ca, const struct pool_result *pr,
+    struct call_result *res)
 {
 	char	*rid;
 	size_t	 maxlen;
 
-	rid = rid_encode(ca->ca_type, ca->ca_version,
-	    json_object_get(answer, "resource_meta"), calls.keys);
+	if (pr->res_meta != NULL)
+		rid = rid_encode_text(ca->ca_type, ca->ca_version,
+		    pr->res_meta, pr->res_metalen, calls.keys);
+	else
+		rid = rid_encode(ca->ca_type, ca->ca_version,
+		    json_object_get(pr->res_response, "resource_meta"),
+		    calls.keys);
 	maxlen = NP_MAX_URL_BYTES - 64 - strlen(ca->ca_type) -
 	    strlen(ca->ca_version);
 	if (rid != NULL && strlen(rid) <= maxlen)
@@ -257,7 +266,7 @@ call_pool_done(void *arg, const struct pool_result *pr)
 		err = json_object_get(pr->res_response, "error");
 		res.cr_kind = json_string_value(json_object_get(err, "kind"));
 	} else if (ca->ca_op == POOL_OP_CREATE) {
-		if ((rid = call_resource_id(ca, pr->res_response, &res)) !=
+		if ((rid = call_resource_id(ca, pr, &res)) !=
 		    NULL) {
 			res.cr_resource_id = rid;
 			res.cr_resource = json_object_get(pr->res_response,

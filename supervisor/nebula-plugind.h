@@ -274,6 +274,8 @@ struct pool_result {
 	const char	*res_code;	/* error code, NULL on success */
 	const char	*res_message;	/* error message, NULL on success */
 	json_t		*res_response;	/* the worker's answer (borrowed) */
+	const char	*res_meta;	/* its resource_meta as text, or NULL */
+	size_t		 res_metalen;
 	double		 res_retry_after;	/* > 0: Retry-After seconds */
 };
 typedef void pool_done_cb(void *, const struct pool_result *);
@@ -358,8 +360,13 @@ struct worker;
 struct worker_events {
 	/* a valid hello arrived; the worker is ready */
 	void	(*we_hello)(void *, struct worker *, const struct msg_hello *);
-	/* the answer (borrowed) to a call given to worker_send */
-	void	(*we_answer)(void *, void *, json_t *);
+	/*
+	 * the answer (borrowed) to a call given to worker_send; raw, when
+	 * its jr_text is set, holds the answer's resource_meta as the worker
+	 * wrote it (the tree has null there)
+	 */
+	void	(*we_answer)(void *, void *, json_t *,
+		    const struct jscan_raw *);
 	/* the instance failed holding these calls; their slots are gone */
 	void	(*we_lost)(void *, struct worker *, void **, size_t);
 	/* a slot came free */

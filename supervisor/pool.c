@@ -90,7 +90,8 @@ static int	pool_ready_count(const struct pool *);
 static void	pool_gone_cb(struct ev_loop *, ev_timer *, int);
 static void	pool_worker_hello(void *, struct worker *,
 		    const struct msg_hello *);
-static void	pool_worker_answer(void *, void *, json_t *);
+static void	pool_worker_answer(void *, void *, json_t *,
+		    const struct jscan_raw *);
 static void	pool_worker_lost(void *, struct worker *, void **, size_t);
 static void	pool_worker_idle(void *, struct worker *);
 static void	pool_worker_changed(void *, struct worker *);
@@ -760,7 +761,8 @@ pool_resource_valid(json_t *r)
 
 /* A worker answered the call's id: check the answer and hand it on. */
 static void
-pool_worker_answer(void *arg, void *call, json_t *obj)
+pool_worker_answer(void *arg, void *call, json_t *obj,
+    const struct jscan_raw *meta)
 {
 	struct pool		*p = arg;
 	struct pool_call	*c = call;
@@ -833,6 +835,10 @@ pool_worker_answer(void *arg, void *call, json_t *obj)
 	}
 	res.res_status = 200;
 	res.res_response = obj;
+	if (meta != NULL && meta->jr_text != NULL) {
+		res.res_meta = meta->jr_text;
+		res.res_metalen = meta->jr_len;
+	}
 	pool_call_finish(c, &res);
 	return;
 invalid:

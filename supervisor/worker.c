@@ -430,12 +430,15 @@ static void
 worker_line(struct worker *w, char *line, size_t len)
 {
 	struct worker_slot	*s;
+	struct jscan_raw	 meta = { .jr_name = "resource_meta" };
 	void			*call;
 	json_t			*obj;
 	uint64_t		 id;
 	char			 err[160];
 
-	if ((obj = msg_decode(line, len, err, sizeof(err))) == NULL) {
+	/* An answer's resource_meta is kept as the worker wrote it. */
+	if ((obj = msg_decode_raw(line, len, w->w_state == WORKER_STARTING ?
+	    NULL : &meta, err, sizeof(err))) == NULL) {
 		if (w->w_state == WORKER_STARTING) {
 			worker_fail(w, "first line is not a JSON hello");
 			return;
@@ -457,7 +460,7 @@ worker_line(struct worker *w, char *line, size_t len)
 	call = s->ws_call;
 	worker_slot_release(w, s);
 	if (call != NULL)
-		w->w_ev.we_answer(w->w_arg, call, obj);
+		w->w_ev.we_answer(w->w_arg, call, obj, &meta);
 	else
 		log_emit(LOG_LEVEL_INFO, w->w_lim.wl_name, w->w_pid, NULL,
 		    "late answer to request %llu, which timed out or whose "

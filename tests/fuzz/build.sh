@@ -44,7 +44,8 @@ sources() {
 		echo "tests/fuzz/fuzz_line.c protocol/buf.c protocol/line.c" \
 		    "protocol/jscan.c protocol/msg.c protocol/request.c" ;;
 	fuzz_rid)
-		echo "tests/fuzz/fuzz_rid.c protocol/rid.c" ;;
+		echo "tests/fuzz/fuzz_rid.c protocol/buf.c protocol/request.c" \
+		    "protocol/rid.c" ;;
 	*)
 		echo "build.sh: no target $1" >&2
 		exit 1 ;;

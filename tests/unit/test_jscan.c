@@ -127,11 +127,11 @@ test_leaves_what_jansson_refuses_or_reads_otherwise(void **state)
 	for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
 		if (proved(left[i]))
 			fail_msg("proved: %s", left[i]);
-		if (jscan_load(left[i], strlen(left[i]), MSG_MAX_DEPTH) != NULL)
+		if (jscan_load(left[i], strlen(left[i]), MSG_MAX_DEPTH, NULL) != NULL)
 			fail_msg("built: %s", left[i]);
 	}
 	assert_int_equal(jscan_proof("{}\0", 3, MSG_MAX_DEPTH, &top), -1);
-	assert_null(jscan_load("{}\0", 3, MSG_MAX_DEPTH));
+	assert_null(jscan_load("{}\0", 3, MSG_MAX_DEPTH, NULL));
 }
 
 /* {"a":[[...]]} with depth arrays: the object and the arrays nest. */
@@ -161,11 +161,11 @@ test_leaves_deep_nesting_and_large_objects(void **state)
 	(void)state;
 	len = nest(deep, MSG_MAX_DEPTH);
 	assert_false(proved(deep));
-	assert_null(jscan_load(deep, len, MSG_MAX_DEPTH));
+	assert_null(jscan_load(deep, len, MSG_MAX_DEPTH, NULL));
 	assert_true(jansson_accepts(deep, len));
 	len = nest(deep, MSG_MAX_DEPTH - 1);
 	assert_true(proved(deep));
-	j = jscan_load(deep, len, MSG_MAX_DEPTH);
+	j = jscan_load(deep, len, MSG_MAX_DEPTH, NULL);
 	assert_non_null(j);
 	json_decref(j);
 	/* 300 members in one object: the proof leaves it to jansson. */
@@ -177,7 +177,7 @@ test_leaves_deep_nesting_and_large_objects(void **state)
 	big[len++] = '}';
 	big[len] = '\0';
 	assert_false(proved(big));
-	j = jscan_load(big, len, MSG_MAX_DEPTH);
+	j = jscan_load(big, len, MSG_MAX_DEPTH, NULL);
 	assert_non_null(j);
 	assert_int_equal(json_object_size(j), 300);
 	json_decref(j);
@@ -232,7 +232,7 @@ test_load_builds_what_jansson_builds(void **state)
 	json_error_t	 e;
 
 	(void)state;
-	a = jscan_load(flyte, strlen(flyte), MSG_MAX_DEPTH);
+	a = jscan_load(flyte, strlen(flyte), MSG_MAX_DEPTH, NULL);
 	b = json_loads(flyte, JSON_REJECT_DUPLICATES, &e);
 	assert_non_null(a);
 	assert_non_null(b);
@@ -285,7 +285,7 @@ test_mutations_are_read_as_jansson_reads_them(void **state)
 			}
 		}
 		ok = proof(buf, len, &top) == 0;
-		built = jscan_load(buf, len, MSG_MAX_DEPTH);
+		built = jscan_load(buf, len, MSG_MAX_DEPTH, NULL);
 		if (ok != (built != NULL))
 			fail_msg("proved %d, built %d: %.*s", ok,
 			    built != NULL, (int)len, buf);

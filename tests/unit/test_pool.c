@@ -56,6 +56,7 @@ static void
 done_cb(void *arg, const struct pool_result *res)
 {
 	struct answer	*a = arg;
+	json_t		*meta = NULL;
 
 	a->a_done++;
 	a->a_status = res->res_status;
@@ -63,10 +64,16 @@ done_cb(void *arg, const struct pool_result *res)
 	    res->res_code ? res->res_code : "");
 	a->a_retry_after = res->res_retry_after;
 	a->a_held = -1;
-	if (res->res_response != NULL)
-		a->a_held = (int)json_integer_value(json_object_get(
-		    json_object_get(res->res_response, "resource_meta"),
-		    "held"));
+	/* The pool hands resource_meta on as the worker wrote it. */
+	if (res->res_meta != NULL) {
+		meta = json_loadb(res->res_meta, res->res_metalen, 0, NULL);
+		assert_true(json_is_null(json_object_get(res->res_response,
+		    "resource_meta")));
+	} else if (res->res_response != NULL)
+		meta = json_incref(json_object_get(res->res_response,
+		    "resource_meta"));
+	a->a_held = (int)json_integer_value(json_object_get(meta, "held"));
+	json_decref(meta);
 }
 
 static void

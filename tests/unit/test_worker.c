@@ -80,10 +80,11 @@ on_hello(void *arg, struct worker *w, const struct msg_hello *h)
 }
 
 static void
-on_answer(void *arg, void *call, json_t *obj)
+on_answer(void *arg, void *call, json_t *obj, const struct jscan_raw *raw)
 {
 	struct owner	*o = arg;
 
+	(void)raw;
 	o->o_answers++;
 	o->o_answer_call = call;
 	o->o_answer_id = json_integer_value(json_object_get(obj, "id"));
