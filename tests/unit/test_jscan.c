@@ -245,6 +245,54 @@ test_load_builds_what_jansson_builds(void **state)
 	json_decref(b);
 }
 
+static json_t *
+load(const char *s, struct jscan_raw *raw)
+{
+	return jscan_load(s, strlen(s), MSG_MAX_DEPTH, raw);
+}
+
+/* A member left as text: its exact bytes, null in the tree, rules kept. */
+static void
+test_load_leaves_a_member_as_text(void **state)
+{
+	static const char line[] = "{\"id\":7, \"resource_meta\" : { \"q\":"
+	    "\"}{\\\"\" , \"n\":[1,{\"a\":2}]} ,\"x\":1}";
+	struct jscan_raw	 raw = { .jr_name = "resource_meta" };
+	json_t			*j, *meta;
+
+	(void)state;
+	j = load(line, &raw);
+	assert_non_null(j);
+	assert_non_null(raw.jr_text);
+	assert_int_equal(raw.jr_len, 31);
+	assert_memory_equal(raw.jr_text, "{ \"q\":\"}{\\\"\" , \"n\":[1,{"
+	    "\"a\":2}]}", 31);
+	assert_true(json_is_null(json_object_get(j, "resource_meta")));
+	assert_int_equal(json_integer_value(json_object_get(j, "x")), 1);
+	meta = json_loadb(raw.jr_text, raw.jr_len, 0, NULL);
+	assert_non_null(meta);
+	json_decref(meta);
+	json_decref(j);
+	/* An array too; a scalar is built as usual. */
+	j = load("{\"resource_meta\":[1]}", &raw);
+	assert_non_null(j);
+	assert_int_equal(raw.jr_len, 3);
+	json_decref(j);
+	j = load("{\"resource_meta\":\"s\"}", &raw);
+	assert_non_null(j);
+	assert_null(raw.jr_text);
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "resource_meta")), "s");
+	json_decref(j);
+	/* Only at the top; and a duplicate inside is still found. */
+	j = load("{\"x\":{\"resource_meta\":{}}}", &raw);
+	assert_non_null(j);
+	assert_null(raw.jr_text);
+	json_decref(j);
+	assert_null(load("{\"resource_meta\":{\"a\":1,\"a\":2}}", &raw));
+	assert_null(raw.jr_text);
+}
+
 /*
  * Whatever it proves or builds, jansson accepts and builds the same way:
  * every byte of the body replaced, removed or doubled, and random bytes, at
@@ -258,7 +306,8 @@ test_mutations_are_read_as_jansson_reads_them(void **state)
 	struct jscan_top	 top;
 	char			 buf[sizeof(flyte) + 8];
 	size_t			 len, i, at, nproved = 0;
-	json_t			*j, *built, *tt;
+	struct jscan_raw	 raw = { .jr_name = "task_template" };
+	json_t			*j, *built, *tt, *part;
 	json_error_t		 e;
 	int			 round, ok;
 
@@ -304,6 +353,19 @@ test_mutations_are_read_as_jansson_reads_them(void **state)
 			fail_msg("built otherwise than jansson: %.*s", (int)len,
 			    buf);
 		json_decref(built);
+		/* Left as text, the member reads as jansson's member. */
+		built = jscan_load(buf, len, MSG_MAX_DEPTH, &raw);
+		assert_non_null(built);
+		if (json_is_object(tt) || json_is_array(tt)) {
+			assert_non_null(raw.jr_text);
+			part = json_loadb(raw.jr_text, raw.jr_len, 0, NULL);
+			if (!same(part, tt))
+				fail_msg("text otherwise than jansson: %.*s",
+				    (int)len, buf);
+			json_decref(part);
+		} else
+			assert_null(raw.jr_text);
+		json_decref(built);
 		json_decref(j);
 	}
 	/* The test means something only if many mutants were proved. */
@@ -319,6 +381,7 @@ main(void)
 		    test_leaves_what_jansson_refuses_or_reads_otherwise),
 		cmocka_unit_test(test_leaves_deep_nesting_and_large_objects),
 		cmocka_unit_test(test_load_builds_what_jansson_builds),
+		cmocka_unit_test(test_load_leaves_a_member_as_text),
 		cmocka_unit_test(test_mutations_are_read_as_jansson_reads_them),
 	};
 
