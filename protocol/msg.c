@@ -255,8 +255,9 @@ msg_encode(struct buf *b, json_t *obj)
 {
 	size_t	 keep = buf_pending(b);
 
-	if (json_dump_callback(obj, msg_dump_cb, b, JSON_COMPACT) == -1 ||
-	    buf_append(b, "\n", 1) == -1) {
+	/* yajl writes it; jansson only what yajl cannot (past 128 deep). */
+	if ((jgen_append(b, obj) == -1 && json_dump_callback(obj, msg_dump_cb,
+	    b, JSON_COMPACT) == -1) || buf_append(b, "\n", 1) == -1) {
 		b->buf_len = b->buf_off + keep;	/* drop the partial line */
 		return -1;
 	}

@@ -66,6 +66,8 @@ struct jscan_raw {
 	size_t		 jr_len;
 };
 int	 jscan_proof(const char *, size_t, int, struct jscan_top *);
+/* jgen.c: a jansson tree written as compact JSON by yajl's generator. */
+int	 jgen_append(struct buf *, json_t *);
 json_t	*jscan_load(const char *, size_t, int, struct jscan_raw *);
 
 /* msg.c: JSON messages on the pipe. */

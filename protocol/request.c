@@ -187,10 +187,12 @@ msg_put_cb(const char *data, size_t len, void *arg)
 	return buf_append(arg, data, len);
 }
 
-/* Appends any JSON value, compact, as jansson writes it. */
+/* Appends any JSON value, compact (jansson's dump past yajl's depth). */
 static int
 msg_put_value(struct buf *b, json_t *v)
 {
+	if (jgen_append(b, v) == 0)
+		return 0;
 	return json_dump_callback(v, msg_put_cb, b,
 	    JSON_COMPACT | JSON_ENCODE_ANY);
 }

@@ -479,17 +479,23 @@ nw_dispatch(const struct nw_plugin *p, const char *line, size_t len)
 	json_t		*req, *v;
 	nw_handler	*h;
 	uint64_t	 id;
+	int		 within = 0;
 	char		 err[256];
 
 	if (len == 0)
 		return;		/* a blank line is no request */
-	req = msg_decode(line, len, err, sizeof(err));
+	/* What yajl reads within the input limits needs no second walk. */
+	if ((req = jscan_load(line, len, MSG_MAX_DEPTH, NULL)) != NULL)
+		within = 1;
+	else
+		req = msg_decode(line, len, err, sizeof(err));
 	if (req != NULL && msg_id(req, &id) == -1) {
 		nw_log("ignoring a request without a valid id");
 		json_decref(req);
 		return;
 	}
-	if (req == NULL || msg_limits_check(req, err, sizeof(err)) == -1) {
+	if (req == NULL || (!within &&
+	    msg_limits_check(req, err, sizeof(err)) == -1)) {
 		/* Unreadable, or over the input limits: answer, never drop. */
 		json_decref(req);
 		if (req == NULL && msg_line_id(line, len, &id) == -1) {

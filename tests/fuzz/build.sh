@@ -38,14 +38,15 @@ sources() {
 		    "supervisor/http.c supervisor/listen.c supervisor/metrics.c" \
 		    "supervisor/rest.c" \
 		    "supervisor/router.c supervisor/tls.c protocol/buf.c" \
-		    "protocol/jscan.c protocol/msg.c protocol/request.c" \
-		    "protocol/rid.c" ;;
+		    "protocol/jgen.c protocol/jscan.c protocol/msg.c" \
+		    "protocol/request.c protocol/rid.c" ;;
 	fuzz_line)
 		echo "tests/fuzz/fuzz_line.c protocol/buf.c protocol/line.c" \
-		    "protocol/jscan.c protocol/msg.c protocol/request.c" ;;
+		    "protocol/jgen.c protocol/jscan.c protocol/msg.c" \
+		    "protocol/request.c" ;;
 	fuzz_rid)
-		echo "tests/fuzz/fuzz_rid.c protocol/buf.c protocol/request.c" \
-		    "protocol/rid.c" ;;
+		echo "tests/fuzz/fuzz_rid.c protocol/buf.c protocol/jgen.c" \
+		    "protocol/request.c protocol/rid.c" ;;
 	*)
 		echo "build.sh: no target $1" >&2
 		exit 1 ;;
@@ -58,7 +59,7 @@ libs() {
 	fuzz_h2)	echo "-lnghttp2 -lev -lssl -lcrypto" ;;
 	fuzz_http)	echo "-lhttp_parser -lev -ljansson -lyajl -lssl -lcrypto -lm" ;;
 	fuzz_line)	echo "-ljansson -lyajl" ;;
-	fuzz_rid)	echo "-ljansson -lcrypto" ;;
+	fuzz_rid)	echo "-ljansson -lyajl -lcrypto" ;;
 	esac
 }
 

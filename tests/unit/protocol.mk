@@ -3,6 +3,7 @@
 # worker that the end-to-end tests run under the daemon.
 
 PROTOCOL_UNIT_TESTS = \
+	tests/unit/test_jgen \
 	tests/unit/test_jscan \
 	tests/unit/test_line \
 	tests/unit/test_literal \
@@ -10,6 +11,10 @@ PROTOCOL_UNIT_TESTS = \
 	tests/unit/test_rid
 check_PROGRAMS += $(PROTOCOL_UNIT_TESTS) tests/workers/nebula-testworker
 TESTS += $(PROTOCOL_UNIT_TESTS)
+
+tests_unit_test_jgen_SOURCES = tests/unit/test_jgen.c
+tests_unit_test_jgen_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jgen_LDADD = $(PROTOCOL_LIBS) $(CMOCKA_LIBS)
 
 tests_unit_test_jscan_SOURCES = tests/unit/test_jscan.c
 tests_unit_test_jscan_CFLAGS = $(UNIT_CFLAGS)
