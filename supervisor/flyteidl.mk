@@ -78,6 +78,7 @@ MAINTAINERCLEANFILES = supervisor/flyteidl.stamp $(FLYTEIDL_GEN)
 FLYTEIDL_CPPFLAGS = -I$(top_builddir)/supervisor/pb -I$(top_srcdir)/supervisor/pb
 noinst_LIBRARIES += supervisor/libflyteidl.a
 supervisor_libflyteidl_a_SOURCES = $(FLYTEIDL_GEN) \
+	supervisor/pbarena.c \
 	supervisor/pbjson.c \
 	supervisor/pbjson.h
 supervisor_libflyteidl_a_CPPFLAGS = $(AM_CPPFLAGS) $(FLYTEIDL_CPPFLAGS)
