@@ -190,7 +190,11 @@ struct h2_stream;
 /* what h2.c tells the protocol served on its streams (grpc.c) */
 struct h2_stream_events {
 	void	(*se_open)(struct h2_stream *);	/* a request's headers */
-	void	(*se_data)(void *, const uint8_t *, size_t);
+	/*
+	 * Body bytes, valid during the call only; last: the client's end of
+	 * stream comes right after them (se_end is not called then).
+	 */
+	void	(*se_data)(void *, const uint8_t *, size_t, int last);
 	void	(*se_end)(void *);		/* the client's end of stream */
 	void	(*se_gone)(void *);		/* reset, or connection gone */
 	void	(*se_limits)(const struct limits_conf *);
