@@ -82,5 +82,7 @@ supervisor_libflyteidl_a_SOURCES = $(FLYTEIDL_GEN) \
 	supervisor/pbjson.c \
 	supervisor/pbjson.h
 supervisor_libflyteidl_a_CPPFLAGS = $(AM_CPPFLAGS) $(FLYTEIDL_CPPFLAGS)
-supervisor_libflyteidl_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(JANSSON_CFLAGS)
-FLYTEIDL_LIBS = supervisor/libflyteidl.a $(PROTOBUF_C_LIBS) $(JANSSON_LIBS)
+supervisor_libflyteidl_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(JANSSON_CFLAGS) \
+	$(CRYPTO_CFLAGS)
+FLYTEIDL_LIBS = supervisor/libflyteidl.a $(PROTOBUF_C_LIBS) $(JANSSON_LIBS) \
+	$(CRYPTO_LIBS)

@@ -536,34 +536,6 @@ h2_stream_close_cb(nghttp2_session *sess, int32_t id, uint32_t code,
 	return 0;
 }
 
-static ssize_t
-h2_io_read(struct h2_conn *c, void *p, size_t len)
-{
-	ssize_t	 n;
-	int	 want;
-
-	if (c->hc_tls == NULL)
-		return recv(c->hc_fd, p, len, 0);
-	n = tls_read(c->hc_tls, p, len, &want);
-	c->hc_rwant_w = n == -1 && want == EV_WRITE;
-	if (c->hc_rwant_w && !ev_is_active(&c->hc_wio))
-		ev_io_start(h2.loop, &c->hc_wio);
-	return n;
-}
-
-static ssize_t
-h2_io_write(struct h2_conn *c, const void *p, size_t len)
-{
-	ssize_t	 n;
-	int	 want;
-
-	if (c->hc_tls == NULL)
-		return send(c->hc_fd, p, len, MSG_NOSIGNAL);
-	n = tls_write(c->hc_tls, p, len, &want);
-	c->hc_wwant_r = n == -1 && want == EV_READ;
-	return n;
-}
-
 /* Feeds bytes from the peer to the session; -1: the connection is done. */
 static int
 h2_conn_feed(struct h2_conn *c, const uint8_t *p, size_t len)
@@ -606,8 +578,8 @@ h2_conn_flush(struct h2_conn *c)
 		}
 		if (buf_pending(&c->hc_out) == 0)
 			break;
-		n = h2_io_write(c, c->hc_out.buf_data + c->hc_out.buf_off,
-		    buf_pending(&c->hc_out));
+		n = tls_write(c->hc_fd, c->hc_tls, c->hc_out.buf_data +
+		    c->hc_out.buf_off, buf_pending(&c->hc_out), &c->hc_wwant_r);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -730,7 +702,10 @@ h2_conn_read(struct h2_conn *c)
 		return;
 	}
 	do {
-		n = h2_io_read(c, h2.rbuf, sizeof(h2.rbuf));
+		n = tls_read(c->hc_fd, c->hc_tls, h2.rbuf, sizeof(h2.rbuf),
+		    &c->hc_rwant_w);
+		if (c->hc_rwant_w && !ev_is_active(&c->hc_wio))
+			ev_io_start(h2.loop, &c->hc_wio);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
