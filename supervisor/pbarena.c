@@ -138,6 +138,17 @@ pbarena_allocator(struct pbarena *a)
 	return &a->pa_alloc;
 }
 
+static void
+pbarena_free_extra(struct pbarena *a)
+{
+	struct pbarena_block	*b;
+
+	while ((b = a->pa_extra) != NULL) {
+		a->pa_extra = b->pb_next;
+		pbarena_block_free(b);
+	}
+}
+
 /*
  * Takes back every allocation at once: the messages unpacked since the last
  * reset are gone.  A request that needed extra blocks makes the kept block
@@ -150,10 +161,7 @@ pbarena_reset(struct pbarena *a)
 
 	if (a == NULL)
 		return;
-	while ((b = a->pa_extra) != NULL) {
-		a->pa_extra = b->pb_next;
-		pbarena_block_free(b);
-	}
+	pbarena_free_extra(a);
 	if (a->pa_total > a->pa_kept->pb_size && a->pa_total <= PBARENA_KEEP &&
 	    (b = pbarena_block_new(a->pa_total)) != NULL) {
 		pbarena_block_free(a->pa_kept);
@@ -174,14 +182,9 @@ pbarena_size(const struct pbarena *a)
 void
 pbarena_free(struct pbarena *a)
 {
-	struct pbarena_block	*b;
-
 	if (a == NULL)
 		return;
-	while ((b = a->pa_extra) != NULL) {
-		a->pa_extra = b->pb_next;
-		pbarena_block_free(b);
-	}
+	pbarena_free_extra(a);
 	pbarena_block_free(a->pa_kept);
 	free(a);
 }
