@@ -40,6 +40,25 @@ struct rpc_poll {
 #define RPC_POLL_FIRST	0.1
 #define RPC_POLL_MAX	5.0
 
+/*
+ * The unary requests are unpacked into one arena, taken back whole when
+ * their handler returns (their fields are not kept past it).
+ */
+#define RPC_ARENA_SIZE	65536
+static struct pbarena	*rpc_arena;
+
+/*
+ * A request on a resource id (GetTask, DeleteTask, GetTaskMetrics,
+ * GetTaskLogs): its message, the worker's op, what answers it, and whether
+ * the request's other fields go to the worker as the op's query.
+ */
+struct rpc_op {
+	const ProtobufCMessageDescriptor	*ro_desc;
+	enum pool_op				 ro_op;
+	call_done_cb				*ro_done;
+	int					 ro_query;
+};
+
 static void
 rpc_reply(struct grpc_call *g, const ProtobufCMessage *m)
 {
@@ -158,8 +177,10 @@ rpc_create_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 	Flyteidl__Admin__CreateTaskRequest	*req;
 	struct call				*ca;
 
-	req = flyteidl__admin__create_task_request__unpack(NULL, len, msg);
+	req = flyteidl__admin__create_task_request__unpack(
+	    pbarena_allocator(rpc_arena), len, msg);
 	if (req == NULL) {
+		pbarena_reset(rpc_arena);
 		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
 		    "flyteidl.admin.CreateTaskRequest");
 		return;
@@ -167,48 +188,7 @@ rpc_create_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 	if (rpc_create_from(g, &req->base, NULL, rpc_created, g, NULL,
 	    &ca) == 0)
 		rpc_started(g, ca);
-	flyteidl__admin__create_task_request__free_unpacked(req, NULL);
-}
-
-/*
- * The deprecated task_type of GetTask and DeleteTask requests: older
- * propellers send it instead of task_category.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-static const char *
-rpc_get_task_type(const Flyteidl__Admin__GetTaskRequest *r)
-{
-	return r->task_type;
-}
-
-static const char *
-rpc_delete_task_type(const Flyteidl__Admin__DeleteTaskRequest *r)
-{
-	return r->task_type;
-}
-#pragma GCC diagnostic pop
-
-/* The route a task category names; the deprecated task_type else. */
-static int
-rpc_category(struct grpc_call *g, const Flyteidl__Admin__TaskCategory *tc,
-    const char *task_type, const ProtobufCBinaryData *meta,
-    struct call_req *cq, char *vbuf, size_t vlen)
-{
-	rpc_call_req(g, cq);
-	if (tc != NULL && tc->name != NULL && tc->name[0] != '\0') {
-		cq->cq_type = tc->name;
-		cq->cq_version = flyte_version(tc->version, vbuf, vlen);
-	} else if (task_type != NULL && task_type[0] != '\0')
-		cq->cq_type = task_type;
-	else {
-		grpc_finish(g, GRPC_INVALID_ARGUMENT, "task_category.name must "
-		    "name the task type");
-		return -1;
-	}
-	cq->cq_rid = (const char *)meta->data;
-	cq->cq_ridlen = meta->len;
-	return 0;
+	pbarena_reset(rpc_arena);
 }
 
 static void
@@ -236,25 +216,6 @@ rpc_got(void *arg, const struct call_result *res)
 }
 
 static void
-rpc_get_task(struct grpc_call *g, const uint8_t *msg, size_t len)
-{
-	Flyteidl__Admin__GetTaskRequest	*req;
-	struct call_req			 cq;
-	char				 vbuf[32];
-
-	if ((req = flyteidl__admin__get_task_request__unpack(NULL, len,
-	    msg)) == NULL) {
-		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
-		    "flyteidl.admin.GetTaskRequest");
-		return;
-	}
-	if (rpc_category(g, req->task_category, rpc_get_task_type(req),
-	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0)
-		rpc_started(g, call_resource(POOL_OP_GET, &cq, rpc_got, g));
-	flyteidl__admin__get_task_request__free_unpacked(req, NULL);
-}
-
-static void
 rpc_deleted(void *arg, const struct call_result *res)
 {
 	struct grpc_call	*g = arg;
@@ -267,41 +228,6 @@ rpc_deleted(void *arg, const struct call_result *res)
 	else
 		rpc_reply(g, &r.base);
 }
-
-static void
-rpc_delete_task(struct grpc_call *g, const uint8_t *msg, size_t len)
-{
-	Flyteidl__Admin__DeleteTaskRequest	*req;
-	struct call_req				 cq;
-	char					 vbuf[32];
-
-	if ((req = flyteidl__admin__delete_task_request__unpack(NULL, len,
-	    msg)) == NULL) {
-		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
-		    "flyteidl.admin.DeleteTaskRequest");
-		return;
-	}
-	if (rpc_category(g, req->task_category, rpc_delete_task_type(req),
-	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0)
-		rpc_started(g, call_resource(POOL_OP_DELETE, &cq, rpc_deleted,
-		    g));
-	flyteidl__admin__delete_task_request__free_unpacked(req, NULL);
-}
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-static const char *
-rpc_logs_task_type(const Flyteidl__Admin__GetTaskLogsRequest *r)
-{
-	return r->task_type;
-}
-
-static const char *
-rpc_metrics_task_type(const Flyteidl__Admin__GetTaskMetricsRequest *r)
-{
-	return r->task_type;
-}
-#pragma GCC diagnostic pop
 
 static void
 rpc_metrics_done(void *arg, const struct call_result *res)
@@ -324,30 +250,6 @@ rpc_metrics_done(void *arg, const struct call_result *res)
 	}
 	rpc_reply(g, m);
 	protobuf_c_message_free_unpacked(m, NULL);
-}
-
-/* GetTaskMetrics: the worker's metrics op, when the plugin declares it. */
-static void
-rpc_get_metrics(struct grpc_call *g, const uint8_t *msg, size_t len)
-{
-	Flyteidl__Admin__GetTaskMetricsRequest	*req;
-	struct call_req				 cq;
-	char					 vbuf[32];
-
-	if ((req = flyteidl__admin__get_task_metrics_request__unpack(NULL, len,
-	    msg)) == NULL) {
-		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
-		    "flyteidl.admin.GetTaskMetricsRequest");
-		return;
-	}
-	if (rpc_category(g, req->task_category, rpc_metrics_task_type(req),
-	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0) {
-		cq.cq_body = flyte_query_body(&req->base);
-		rpc_started(g, call_resource(POOL_OP_METRICS, &cq,
-		    rpc_metrics_done, g));
-		json_decref(cq.cq_body);
-	}
-	flyteidl__admin__get_task_metrics_request__free_unpacked(req, NULL);
 }
 
 /*
@@ -451,28 +353,107 @@ rpc_logs_done(void *arg, const struct call_result *res)
 	rpc_logs_send(rl);
 }
 
+/* A field of a request on a resource id, by its name in all four. */
+static const void *
+rpc_field(const ProtobufCMessage *m, const char *name)
+{
+	const ProtobufCFieldDescriptor	*f;
+
+	f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor,
+	    name);
+	return (const char *)m + f->offset;
+}
+
+/*
+ * The requests on a resource id: the route its task category names (the
+ * deprecated task_type of older propellers else), the id from its
+ * resource_meta, and for logs and metrics the query.
+ */
+static void
+rpc_resource(struct grpc_call *g, const uint8_t *msg, size_t len,
+    const struct rpc_op *op)
+{
+	const Flyteidl__Admin__TaskCategory	*tc;
+	const ProtobufCBinaryData		*meta;
+	ProtobufCMessage			*req;
+	struct call_req				 cq;
+	const char				*task_type;
+	char					 vbuf[32], err[128];
+
+	if ((req = protobuf_c_message_unpack(op->ro_desc,
+	    pbarena_allocator(rpc_arena), len, msg)) == NULL) {
+		pbarena_reset(rpc_arena);
+		snprintf(err, sizeof(err), "the message is not a %s",
+		    op->ro_desc->name);
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, err);
+		return;
+	}
+	tc = *(Flyteidl__Admin__TaskCategory *const *)rpc_field(req,
+	    "task_category");
+	task_type = *(const char *const *)rpc_field(req, "task_type");
+	meta = rpc_field(req, "resource_meta");
+	rpc_call_req(g, &cq);
+	if (tc != NULL && tc->name != NULL && tc->name[0] != '\0') {
+		cq.cq_type = tc->name;
+		cq.cq_version = flyte_version(tc->version, vbuf, sizeof(vbuf));
+	} else if (task_type != NULL && task_type[0] != '\0')
+		cq.cq_type = task_type;
+	else {
+		pbarena_reset(rpc_arena);
+		grpc_finish(g, GRPC_INVALID_ARGUMENT, "task_category.name must "
+		    "name the task type");
+		return;
+	}
+	cq.cq_rid = (const char *)meta->data;
+	cq.cq_ridlen = meta->len;
+	if (op->ro_query)
+		cq.cq_body = flyte_query_body(req);
+	rpc_started(g, call_resource(op->ro_op, &cq, op->ro_done, g));
+	json_decref(cq.cq_body);
+	pbarena_reset(rpc_arena);
+}
+
+static const struct rpc_op rpc_op_get = {
+	&flyteidl__admin__get_task_request__descriptor, POOL_OP_GET,
+	rpc_got, 0
+};
+static const struct rpc_op rpc_op_delete = {
+	&flyteidl__admin__delete_task_request__descriptor, POOL_OP_DELETE,
+	rpc_deleted, 0
+};
+static const struct rpc_op rpc_op_metrics = {
+	&flyteidl__admin__get_task_metrics_request__descriptor,
+	POOL_OP_METRICS, rpc_metrics_done, 1
+};
+static const struct rpc_op rpc_op_logs = {
+	&flyteidl__admin__get_task_logs_request__descriptor, POOL_OP_LOGS,
+	rpc_logs_done, 1
+};
+
+static void
+rpc_get_task(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	rpc_resource(g, msg, len, &rpc_op_get);
+}
+
+static void
+rpc_delete_task(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	rpc_resource(g, msg, len, &rpc_op_delete);
+}
+
+/* GetTaskMetrics: the worker's metrics op, when the plugin declares it. */
+static void
+rpc_get_metrics(struct grpc_call *g, const uint8_t *msg, size_t len)
+{
+	rpc_resource(g, msg, len, &rpc_op_metrics);
+}
+
 /* GetTaskLogs: the worker's logs op, when the plugin declares it. */
 static void
 rpc_get_logs(struct grpc_call *g, const uint8_t *msg, size_t len)
 {
-	Flyteidl__Admin__GetTaskLogsRequest	*req;
-	struct call_req				 cq;
-	char					 vbuf[32];
-
-	if ((req = flyteidl__admin__get_task_logs_request__unpack(NULL, len,
-	    msg)) == NULL) {
-		grpc_finish(g, GRPC_INVALID_ARGUMENT, "the message is not a "
-		    "flyteidl.admin.GetTaskLogsRequest");
-		return;
-	}
-	if (rpc_category(g, req->task_category, rpc_logs_task_type(req),
-	    &req->resource_meta, &cq, vbuf, sizeof(vbuf)) == 0) {
-		cq.cq_body = flyte_query_body(&req->base);
-		rpc_started(g, call_resource(POOL_OP_LOGS, &cq, rpc_logs_done,
-		    g));
-		json_decref(cq.cq_body);
-	}
-	flyteidl__admin__get_task_logs_request__free_unpacked(req, NULL);
+	rpc_resource(g, msg, len, &rpc_op_logs);
 }
 
 static void
@@ -864,6 +845,9 @@ static const struct grpc_method rpc_methods[] = {
 void
 agentrpc_init(void)
 {
+	if (rpc_arena == NULL && (rpc_arena = pbarena_new(RPC_ARENA_SIZE)) ==
+	    NULL)
+		fatalx("agentrpc: out of memory");
 	grpc_set_methods(rpc_methods, sizeof(rpc_methods) /
 	    sizeof(rpc_methods[0]));
 }

@@ -78,8 +78,11 @@ MAINTAINERCLEANFILES = supervisor/flyteidl.stamp $(FLYTEIDL_GEN)
 FLYTEIDL_CPPFLAGS = -I$(top_builddir)/supervisor/pb -I$(top_srcdir)/supervisor/pb
 noinst_LIBRARIES += supervisor/libflyteidl.a
 supervisor_libflyteidl_a_SOURCES = $(FLYTEIDL_GEN) \
+	supervisor/pbarena.c \
 	supervisor/pbjson.c \
 	supervisor/pbjson.h
 supervisor_libflyteidl_a_CPPFLAGS = $(AM_CPPFLAGS) $(FLYTEIDL_CPPFLAGS)
-supervisor_libflyteidl_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(JANSSON_CFLAGS)
-FLYTEIDL_LIBS = supervisor/libflyteidl.a $(PROTOBUF_C_LIBS) $(JANSSON_LIBS)
+supervisor_libflyteidl_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(JANSSON_CFLAGS) \
+	$(CRYPTO_CFLAGS)
+FLYTEIDL_LIBS = supervisor/libflyteidl.a $(PROTOBUF_C_LIBS) $(JANSSON_LIBS) \
+	$(CRYPTO_LIBS)

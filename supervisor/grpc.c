@@ -20,6 +20,8 @@ struct grpc_call {
 	const char			*gc_path;	/* in the stream, or "" */
 	struct buf			 gc_in;		/* partial messages */
 	struct buf			 gc_msg;	/* the unary request */
+	const uint8_t			*gc_one;	/* or in place, till end */
+	size_t				 gc_onelen;
 	int				 gc_have_msg;
 	int				 gc_busy;	/* in a handler */
 	int				 gc_exposed;	/* a handler had it */
@@ -64,7 +66,7 @@ grpc_status_name(int code)
 
 /* The table is not copied: it must outlive every call. */
 static void	 grpc_stream_open(struct h2_stream *);
-static void	 grpc_stream_data(void *, const uint8_t *, size_t);
+static void	 grpc_stream_data(void *, const uint8_t *, size_t, int);
 static void	 grpc_stream_end(void *);
 static void	 grpc_stream_gone(void *);
 static void	 grpc_set_limits(const struct limits_conf *);
@@ -448,23 +450,36 @@ grpc_stream_drained(void *arg)
 		grpc_call_free(call);
 }
 
-/* Splits the messages received so far; each within max_body_bytes. */
+static void	 grpc_stream_end(void *);
+
+/*
+ * Splits the messages received so far; each within max_body_bytes.  The
+ * bytes are read where h2.c has them: only a partial message is kept, and
+ * a unary request that came whole with the end of stream is handled in
+ * place, never copied.
+ */
 static void
-grpc_stream_data(void *arg, const uint8_t *p, size_t len)
+grpc_stream_data(void *arg, const uint8_t *p, size_t len, int last)
 {
 	struct grpc_call	*call = arg;
 	const uint8_t		*m;
-	size_t			 mlen;
+	size_t			 mlen, avail;
+	int			 kept;
 	char			 msg[128];
 
 	if (call->gc_finished || call->gc_method == NULL)
 		return;
-	if (buf_append(&call->gc_in, p, len) == -1) {
-		grpc_fail(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
-		return;
+	if ((kept = buf_pending(&call->gc_in) > 0)) {
+		if (buf_append(&call->gc_in, p, len) == -1) {
+			grpc_fail(call, GRPC_RESOURCE_EXHAUSTED,
+			    "out of memory");
+			return;
+		}
+		p = (const uint8_t *)call->gc_in.buf_data +
+		    call->gc_in.buf_off;
+		len = buf_pending(&call->gc_in);
 	}
-	while (buf_pending(&call->gc_in) >= 5) {
-		m = (const uint8_t *)call->gc_in.buf_data + call->gc_in.buf_off;
+	for (m = p, avail = len; avail >= 5; m += 5 + mlen, avail -= 5 + mlen) {
 		mlen = (size_t)m[1] << 24 | (size_t)m[2] << 16 |
 		    (size_t)m[3] << 8 | m[4];
 		if (m[0] != 0) {
@@ -480,7 +495,7 @@ grpc_stream_data(void *arg, const uint8_t *p, size_t len)
 			grpc_fail(call, GRPC_RESOURCE_EXHAUSTED, msg);
 			return;
 		}
-		if (buf_pending(&call->gc_in) < 5 + mlen)
+		if (avail < 5 + mlen)
 			break;
 		if (call->gc_method->gm_streaming) {
 			if (grpc_call_handle(call, m + 5, mlen) == -1)
@@ -489,6 +504,10 @@ grpc_stream_data(void *arg, const uint8_t *p, size_t len)
 			grpc_fail(call, GRPC_INTERNAL,
 			    "more than one request message for a unary method");
 			return;
+		} else if (last && avail == 5 + mlen) {
+			call->gc_one = m + 5;	/* valid until we return */
+			call->gc_onelen = mlen;
+			call->gc_have_msg = 1;
 		} else {
 			if (buf_append(&call->gc_msg, m + 5, mlen) == -1) {
 				grpc_fail(call, GRPC_RESOURCE_EXHAUSTED,
@@ -497,8 +516,15 @@ grpc_stream_data(void *arg, const uint8_t *p, size_t len)
 			}
 			call->gc_have_msg = 1;
 		}
-		buf_consume(&call->gc_in, 5 + mlen);
 	}
+	if (kept)
+		buf_consume(&call->gc_in, len - avail);
+	else if (avail > 0 && buf_append(&call->gc_in, m, avail) == -1) {
+		grpc_fail(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	if (last)
+		grpc_stream_end(call);
 }
 
 /* The client's end of stream: the unary handler runs, or the last call. */
@@ -506,6 +532,7 @@ static void
 grpc_stream_end(void *arg)
 {
 	struct grpc_call	*call = arg;
+	const uint8_t		*m;
 
 	if (call->gc_finished || call->gc_method == NULL)
 		return;
@@ -521,6 +548,11 @@ grpc_stream_end(void *arg)
 	if (!call->gc_have_msg) {
 		grpc_fail(call, GRPC_INTERNAL,
 		    "no request message for a unary method");
+		return;
+	}
+	if ((m = call->gc_one) != NULL) {
+		call->gc_one = NULL;	/* h2.c's bytes: not past this call */
+		(void)grpc_call_handle(call, m, call->gc_onelen);
 		return;
 	}
 	(void)grpc_call_handle(call, call->gc_msg.buf_data == NULL ?

@@ -43,6 +43,9 @@ struct h2_stream {
 	int			 hs_responded;	/* response HEADERS submitted */
 	int			 hs_ending;	/* trailers follow the body */
 	int			 hs_deferred;	/* the data source waits */
+	int			 hs_ended;	/* se_end told, or last data */
+	size_t			 hs_dleft;	/* unpadded DATA bytes to come */
+	uint8_t			 hs_dflags;	/* of the DATA frame coming in */
 };
 TAILQ_HEAD(h2_streams, h2_stream);
 
@@ -467,8 +470,31 @@ h2_frame_recv_cb(nghttp2_session *sess, const nghttp2_frame *f, void *arg)
 		else
 			h2.ev->se_open(s);	/* may answer at once */
 	}
-	if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && s->hs_data != NULL)
+	if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && s->hs_data != NULL &&
+	    !s->hs_ended) {
+		s->hs_ended = 1;
 		h2.ev->se_end(s->hs_data);
+	}
+	return 0;
+}
+
+/*
+ * A DATA frame's header: how many bytes it carries and whether the stream
+ * ends with them, so that its last chunk can say so and a message that
+ * came whole is used where nghttp2 has it, not copied.
+ */
+static int
+h2_begin_frame_cb(nghttp2_session *sess, const nghttp2_frame_hd *hd,
+    void *arg)
+{
+	struct h2_stream	*s;
+
+	(void)arg;
+	if (hd->type != NGHTTP2_DATA || (s =
+	    nghttp2_session_get_stream_user_data(sess, hd->stream_id)) == NULL)
+		return 0;
+	s->hs_dflags = hd->flags;
+	s->hs_dleft = hd->length;
 	return 0;
 }
 
@@ -477,12 +503,21 @@ h2_data_chunk_cb(nghttp2_session *sess, uint8_t flags, int32_t id,
     const uint8_t *data, size_t len, void *arg)
 {
 	struct h2_stream	*s;
+	int			 last;
 
 	(void)flags;
 	(void)arg;
-	if ((s = nghttp2_session_get_stream_user_data(sess, id)) != NULL &&
-	    s->hs_data != NULL)
-		h2.ev->se_data(s->hs_data, data, len);
+	if ((s = nghttp2_session_get_stream_user_data(sess, id)) == NULL)
+		return 0;
+	s->hs_dleft -= len < s->hs_dleft ? len : s->hs_dleft;
+	/* Padded frames end at frame_recv, after their padding. */
+	last = (s->hs_dflags & NGHTTP2_FLAG_END_STREAM) &&
+	    !(s->hs_dflags & NGHTTP2_FLAG_PADDED) && s->hs_dleft == 0;
+	if (s->hs_data == NULL || s->hs_ended)
+		return 0;
+	if (last)
+		s->hs_ended = 1;
+	h2.ev->se_data(s->hs_data, data, len, last);
 	return 0;
 }
 
@@ -499,34 +534,6 @@ h2_stream_close_cb(nghttp2_session *sess, int32_t id, uint32_t code,
 	nghttp2_session_set_stream_user_data(sess, id, NULL);
 	h2_stream_gone(s);
 	return 0;
-}
-
-static ssize_t
-h2_io_read(struct h2_conn *c, void *p, size_t len)
-{
-	ssize_t	 n;
-	int	 want;
-
-	if (c->hc_tls == NULL)
-		return recv(c->hc_fd, p, len, 0);
-	n = tls_read(c->hc_tls, p, len, &want);
-	c->hc_rwant_w = n == -1 && want == EV_WRITE;
-	if (c->hc_rwant_w && !ev_is_active(&c->hc_wio))
-		ev_io_start(h2.loop, &c->hc_wio);
-	return n;
-}
-
-static ssize_t
-h2_io_write(struct h2_conn *c, const void *p, size_t len)
-{
-	ssize_t	 n;
-	int	 want;
-
-	if (c->hc_tls == NULL)
-		return send(c->hc_fd, p, len, MSG_NOSIGNAL);
-	n = tls_write(c->hc_tls, p, len, &want);
-	c->hc_wwant_r = n == -1 && want == EV_READ;
-	return n;
 }
 
 /* Feeds bytes from the peer to the session; -1: the connection is done. */
@@ -571,8 +578,8 @@ h2_conn_flush(struct h2_conn *c)
 		}
 		if (buf_pending(&c->hc_out) == 0)
 			break;
-		n = h2_io_write(c, c->hc_out.buf_data + c->hc_out.buf_off,
-		    buf_pending(&c->hc_out));
+		n = tls_write(c->hc_fd, c->hc_tls, c->hc_out.buf_data +
+		    c->hc_out.buf_off, buf_pending(&c->hc_out), &c->hc_wwant_r);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -695,7 +702,10 @@ h2_conn_read(struct h2_conn *c)
 		return;
 	}
 	do {
-		n = h2_io_read(c, h2.rbuf, sizeof(h2.rbuf));
+		n = tls_read(c->hc_fd, c->hc_tls, h2.rbuf, sizeof(h2.rbuf),
+		    &c->hc_rwant_w);
+		if (c->hc_rwant_w && !ev_is_active(&c->hc_wio))
+			ev_io_start(h2.loop, &c->hc_wio);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
@@ -806,6 +816,8 @@ h2_take(struct ev_loop *loop, int fd, void *tls, const char *buffered,
 	nghttp2_session_callbacks_set_on_header_callback(cbs, h2_header_cb);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs,
 	    h2_frame_recv_cb);
+	nghttp2_session_callbacks_set_on_begin_frame_callback(cbs,
+	    h2_begin_frame_cb);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs,
 	    h2_data_chunk_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs,

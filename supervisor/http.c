@@ -1141,34 +1141,6 @@ http_conn_eof(struct http_conn *c)
 	http_conn_flush(c);
 }
 
-static ssize_t
-http_io_read(struct http_conn *c, void *buf, size_t len)
-{
-	ssize_t	 n;
-	int	 want;
-
-	if (c->hc_ssl == NULL)
-		return recv(c->hc_fd, buf, len, 0);
-	n = tls_read(c->hc_ssl, buf, len, &want);
-	c->hc_rwant_w = n == -1 && want == EV_WRITE;
-	if (c->hc_rwant_w && !ev_is_active(&c->hc_wio))
-		ev_io_start(http.loop, &c->hc_wio);
-	return n;
-}
-
-static ssize_t
-http_io_write(struct http_conn *c, const void *buf, size_t len)
-{
-	ssize_t	 n;
-	int	 want;
-
-	if (c->hc_ssl == NULL)
-		return send(c->hc_fd, buf, len, MSG_NOSIGNAL);
-	n = tls_write(c->hc_ssl, buf, len, &want);
-	c->hc_wwant_r = n == -1 && want == EV_READ;
-	return n;
-}
-
 /*
  * Hands an HTTP/2 connection to the handler: our watchers and timer stop
  * and the connection is forgotten, but its fd and TLS session now belong
@@ -1279,7 +1251,10 @@ http_conn_read(struct http_conn *c)
 		return;
 	}
 	do {
-		n = http_io_read(c, http.rbuf, sizeof(http.rbuf));
+		n = tls_read(c->hc_fd, c->hc_ssl, http.rbuf,
+		    sizeof(http.rbuf), &c->hc_rwant_w);
+		if (c->hc_rwant_w && !ev_is_active(&c->hc_wio))
+			ev_io_start(http.loop, &c->hc_wio);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR) {
@@ -1328,7 +1303,8 @@ http_conn_write(struct http_conn *c)
 	int			 progress = 0;
 
 	while (!c->hc_broken && buf_pending(b) > 0) {
-		n = http_io_write(c, b->buf_data + b->buf_off, buf_pending(b));
+		n = tls_write(c->hc_fd, c->hc_ssl, b->buf_data + b->buf_off,
+		    buf_pending(b), &c->hc_wwant_r);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;

@@ -139,8 +139,8 @@ void	 tls_ctx_free(void *);
 int	 tls_enabled(void);
 void	*tls_conn_new(int);
 void	 tls_conn_free(void *);
-ssize_t	 tls_read(void *, void *, size_t, int *);
-ssize_t	 tls_write(void *, const void *, size_t, int *);
+ssize_t	 tls_read(int, void *, void *, size_t, int *);
+ssize_t	 tls_write(int, void *, const void *, size_t, int *);
 int	 tls_pending(void *);
 void	 tls_set_h2(int);
 const char *tls_alpn(void *);
@@ -190,7 +190,11 @@ struct h2_stream;
 /* what h2.c tells the protocol served on its streams (grpc.c) */
 struct h2_stream_events {
 	void	(*se_open)(struct h2_stream *);	/* a request's headers */
-	void	(*se_data)(void *, const uint8_t *, size_t);
+	/*
+	 * Body bytes, valid during the call only; last: the client's end of
+	 * stream comes right after them (se_end is not called then).
+	 */
+	void	(*se_data)(void *, const uint8_t *, size_t, int last);
 	void	(*se_end)(void *);		/* the client's end of stream */
 	void	(*se_gone)(void *);		/* reset, or connection gone */
 	void	(*se_limits)(const struct limits_conf *);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "pbjson.h"
 
 #define PBJSON_NAME_MAX		128
@@ -35,9 +37,6 @@ static int	 pbjson_dec_into(struct pbjson_ctx *, ProtobufCMessage *,
 		    json_t *);
 static int	 pbjson_dec_value(struct pbjson_ctx *, ProtobufCMessage *,
 		    json_t *);
-
-static const char pbjson_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /*
  * The json_name protoc derives from a proto field name: underscores
@@ -179,34 +178,16 @@ pbjson_elem_size(ProtobufCType t)
 
 /* Base64 */
 
+/* Standard alphabet with padding, as protojson writes bytes. */
 static char *
 pbjson_b64_encode(const uint8_t *in, size_t len)
 {
-	char	*out, *p;
-	size_t	 i;
-	uint32_t v;
+	char	*out;
 
-	if ((out = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
+	if (len > INT_MAX / 4 * 3 - 3 ||
+	    (out = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
 		return NULL;
-	p = out;
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		*p++ = pbjson_b64[v >> 18 & 63];
-		*p++ = pbjson_b64[v >> 12 & 63];
-		*p++ = pbjson_b64[v >> 6 & 63];
-		*p++ = pbjson_b64[v & 63];
-	}
-	if (i < len) {
-		v = (uint32_t)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		*p++ = pbjson_b64[v >> 18 & 63];
-		*p++ = pbjson_b64[v >> 12 & 63];
-		*p++ = i + 1 < len ? pbjson_b64[v >> 6 & 63] : '=';
-		*p++ = '=';
-	}
-	*p = '\0';
+	(void)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
 	return out;
 }
 

@@ -30,4 +30,12 @@ ProtobufCMessage *pbjson_decode(const ProtobufCMessageDescriptor *, json_t *,
 int		 pbjson_json_name(const char *, char *, size_t);
 int		 pbjson_b64_decode(const char *, size_t, ProtobufCBinaryData *);
 
+/* pbarena.c: unpack into a block reused from one request to the next. */
+struct pbarena;
+struct pbarena	*pbarena_new(size_t);
+void		 pbarena_free(struct pbarena *);
+ProtobufCAllocator *pbarena_allocator(struct pbarena *);
+void		 pbarena_reset(struct pbarena *);
+size_t		 pbarena_size(const struct pbarena *);
+
 #endif /* PBJSON_H */

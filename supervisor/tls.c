@@ -1,9 +1,12 @@
 /*
  * TLS on the listener with OpenSSL's libssl: the server context built from
  * the configuration (certificate, key, and with client_ca_file mutual TLS),
- * swapped on reload, and non-blocking reads and writes for http.c that turn
- * OpenSSL's WANT_READ / WANT_WRITE into EAGAIN plus the direction to wait on.
+ * swapped on reload, and the non-blocking reads and writes of http.c's and
+ * h2.c's connections, cleartext or TLS, that turn OpenSSL's WANT_READ /
+ * WANT_WRITE into EAGAIN plus the direction to wait on.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -191,26 +194,44 @@ tls_result(SSL *ssl, int n, int *want)
 	}
 }
 
+/*
+ * One non-blocking read of a connection, for http.c and h2.c alike: recv(2)
+ * in cleartext (ssl NULL), SSL_read else.  -1 with errno EAGAIN and
+ * *wait_write set when TLS must write before it can read on.
+ */
 ssize_t
-tls_read(void *ssl, void *buf, size_t len, int *want)
+tls_read(int fd, void *ssl, void *buf, size_t len, int *wait_write)
 {
-	int	 n;
+	ssize_t	 n;
+	int	 want;
 
+	*wait_write = 0;
+	if (ssl == NULL)
+		return recv(fd, buf, len, 0);
 	ERR_clear_error();
 	errno = 0;
-	n = SSL_read(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
-	return tls_result(ssl, n, want);
+	n = tls_result(ssl, SSL_read(ssl, buf, len > INT32_MAX ? INT32_MAX :
+	    (int)len), &want);
+	*wait_write = n == -1 && want == EV_WRITE;
+	return n;
 }
 
+/* One write, as tls_read: *wait_read when TLS must read first. */
 ssize_t
-tls_write(void *ssl, const void *buf, size_t len, int *want)
+tls_write(int fd, void *ssl, const void *buf, size_t len, int *wait_read)
 {
-	int	 n;
+	ssize_t	 n;
+	int	 want;
 
+	*wait_read = 0;
+	if (ssl == NULL)
+		return send(fd, buf, len, MSG_NOSIGNAL);
 	ERR_clear_error();
 	errno = 0;
-	n = SSL_write(ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
-	return tls_result(ssl, n, want);
+	n = tls_result(ssl, SSL_write(ssl, buf, len > INT32_MAX ? INT32_MAX :
+	    (int)len), &want);
+	*wait_read = n == -1 && want == EV_READ;
+	return n;
 }
 
 int

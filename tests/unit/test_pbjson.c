@@ -3,7 +3,8 @@
  * generated messages: round trips of a TaskTemplate and a LiteralMap, both
  * field namings, strict refusal of unknown fields with their path, 64-bit
  * integers as strings, bytes in both base64 alphabets, Structs with nested
- * lists, Timestamp and Duration, enums, oneofs and omitted defaults.
+ * lists, Timestamp and Duration, enums, oneofs and omitted defaults; and
+ * the arena the gRPC front unpacks requests into (supervisor/pbarena.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -419,6 +420,65 @@ test_pbjson_enums_oneofs_and_defaults(void **state)
 	    " \"collection\": {}}", err, sizeof(err)));
 }
 
+/*
+ * A request unpacked into an arena smaller than it reads back whole, the
+ * arena's kept block grows to fit it once reset, and the next request of
+ * the same size fits without growing again; a truncated message is
+ * refused and taken back by the reset.
+ */
+static void
+test_pbarena_unpacks_and_keeps_a_block_for_the_next_request(void **state)
+{
+	Flyteidl__Admin__CreateTaskRequest	*req;
+	ProtobufCMessage			*m;
+	struct pbarena				*a;
+	uint8_t					*buf;
+	char					 err[256], text[4096];
+	size_t					 n, grown;
+	int					 i, k;
+
+	(void)state;
+	k = snprintf(text, sizeof(text), "{\"template\": {\"type\": \"echo\", "
+	    "\"custom\": {");
+	for (i = 0; i < 40; i++)
+		k += snprintf(text + k, sizeof(text) - (size_t)k,
+		    "%s\"key%d\": \"value number %d\"", i ? ", " : "", i, i);
+	snprintf(text + k, sizeof(text) - (size_t)k, "}}, "
+	    "\"output_prefix\": \"s3://bucket/prefix\"}");
+	m = dec(&flyteidl__admin__create_task_request__descriptor, text, err,
+	    sizeof(err));
+	if (m == NULL)
+		fail_msg("refused: %s", err);
+	n = protobuf_c_message_get_packed_size(m);
+	buf = malloc(n);
+	assert_non_null(buf);
+	protobuf_c_message_pack(m, buf);
+	protobuf_c_message_free_unpacked(m, NULL);
+
+	a = pbarena_new(256);
+	assert_non_null(a);
+	for (i = 0; i < 3; i++) {
+		req = flyteidl__admin__create_task_request__unpack(
+		    pbarena_allocator(a), n, buf);
+		assert_non_null(req);
+		assert_string_equal(req->template_->type, "echo");
+		assert_string_equal(req->output_prefix, "s3://bucket/prefix");
+		assert_int_equal(req->template_->custom->n_fields, 40);
+		pbarena_reset(a);
+		if (i == 0) {
+			grown = pbarena_size(a);
+			assert_true(grown > 256);
+		} else
+			assert_int_equal(pbarena_size(a), grown);
+	}
+	assert_null(flyteidl__admin__create_task_request__unpack(
+	    pbarena_allocator(a), n - 3, buf));
+	pbarena_reset(a);
+	pbarena_free(a);
+	pbarena_free(NULL);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -433,6 +493,8 @@ main(void)
 		cmocka_unit_test(test_pbjson_struct_with_nested_lists),
 		cmocka_unit_test(test_pbjson_timestamp_and_duration),
 		cmocka_unit_test(test_pbjson_enums_oneofs_and_defaults),
+		cmocka_unit_test(
+		    test_pbarena_unpacks_and_keeps_a_block_for_the_next_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
