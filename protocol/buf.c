@@ -59,6 +59,28 @@ buf_append(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
+/* Appends the string s without its NUL. */
+int
+buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+/* Appends v in decimal, with a '-' first when negative is set. */
+int
+buf_put_uint(struct buf *b, unsigned long long v, int negative)
+{
+	char	 d[24], *p = d + sizeof(d);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	if (negative)
+		*--p = '-';
+	return buf_append(b, p, (size_t)(d + sizeof(d) - p));
+}
+
 int
 buf_printf(struct buf *b, const char *fmt, ...)
 {

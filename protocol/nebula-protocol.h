@@ -26,6 +26,8 @@ struct buf {
 };
 int	 buf_reserve(struct buf *, size_t);
 int	 buf_append(struct buf *, const void *, size_t);
+int	 buf_puts(struct buf *, const char *);
+int	 buf_put_uint(struct buf *, unsigned long long, int);
 int	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 size_t	 buf_pending(const struct buf *);

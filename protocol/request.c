@@ -166,20 +166,6 @@ msg_put_name(struct buf *b, const char *name, int first)
 	return buf_append(b, ":", 1);
 }
 
-/* Appends a decimal integer, with its sign. */
-static int
-msg_put_int(struct buf *b, unsigned long long v, int negative)
-{
-	char	 d[24], *p = d + sizeof(d);
-
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	if (negative)
-		*--p = '-';
-	return buf_append(b, p, (size_t)(d + sizeof(d) - p));
-}
 
 static int
 msg_put_cb(const char *data, size_t len, void *arg)
@@ -276,7 +262,7 @@ msg_request_encode(struct buf *b, const struct msg_request *r)
 	    r->mr_version == NULL)
 		goto fail;
 	if (msg_put_name(b, "id", 1) == -1 ||
-	    msg_put_int(b, r->mr_id, 0) == -1 ||
+	    buf_put_uint(b, r->mr_id, 0) == -1 ||
 	    msg_put_name(b, "op", 0) == -1 ||
 	    msg_put_string(b, r->mr_op) == -1 ||
 	    msg_put_name(b, "task_type", 0) == -1 ||
@@ -294,7 +280,7 @@ msg_request_encode(struct buf *b, const struct msg_request *r)
 		goto fail;
 	if (r->mr_deadline_ms >= 0 &&
 	    (msg_put_name(b, "deadline_ms", 0) == -1 ||
-	    msg_put_int(b, (unsigned long long)r->mr_deadline_ms, 0) == -1))
+	    buf_put_uint(b, (unsigned long long)r->mr_deadline_ms, 0) == -1))
 		goto fail;
 	if (r->mr_resource_meta != NULL &&
 	    (msg_put_name(b, "resource_meta", 0) == -1 ||

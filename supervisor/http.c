@@ -277,6 +277,20 @@ http_req_free(struct http_req *r)
 }
 
 /* Starts a request at the end of the connection's queue. */
+/* The request id: the process's 8 hex digits, then 12 of the counter. */
+static void
+http_request_id(char id[24], uint32_t prefix, unsigned long long n)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	int			 i;
+
+	for (i = 7; i >= 0; i--, prefix >>= 4)
+		id[i] = hex[prefix & 0xf];
+	for (i = 19; i >= 8; i--, n >>= 4)
+		id[i] = hex[n & 0xf];
+	id[20] = '\0';
+}
+
 static struct http_req *
 http_req_new(struct http_conn *c)
 {
@@ -306,8 +320,7 @@ http_req_new(struct http_conn *c)
 	r->rq_pub.req_method_name = "-";
 	r->rq_pub.req_path = NULL;
 	r->rq_pub.req_start = ev_now(http.loop);
-	snprintf(r->rq_pub.req_id, sizeof(r->rq_pub.req_id), "%08x%012llx",
-	    (unsigned)http.id_prefix, ++http.id_counter & 0xffffffffffffULL);
+	http_request_id(r->rq_pub.req_id, http.id_prefix, ++http.id_counter);
 	TAILQ_INSERT_TAIL(&c->hc_reqs, r, rq_entry);
 	c->hc_nreqs++;
 	return r;
@@ -437,15 +450,22 @@ http_req_answer(struct http_req *r, int status, const char *extra,
 	b = TAILQ_FIRST(&c->hc_reqs) == r && !c->hc_close ? &c->hc_out :
 	    &r->rq_resp;
 	start = b->buf_len;
-	rc |= buf_printf(b, "HTTP/1.1 %d %s\r\n%s", status,
-	    http_status_text(status), http_date());
+	/* Written piece by piece: printf would cost more than the rest. */
+	rc |= buf_puts(b, "HTTP/1.1 ");
+	rc |= buf_put_uint(b, (unsigned)status, 0);
+	rc |= buf_puts(b, " ");
+	rc |= buf_puts(b, http_status_text(status));
+	rc |= buf_puts(b, "\r\n");
+	rc |= buf_puts(b, http_date());
 	if (extra == NULL || !http_has_header(extra, "content-type"))
-		rc |= buf_printf(b, "Content-Type: application/json\r\n");
-	rc |= buf_printf(b, "Content-Length: %zu\r\n", len);
+		rc |= buf_puts(b, "Content-Type: application/json\r\n");
+	rc |= buf_puts(b, "Content-Length: ");
+	rc |= buf_put_uint(b, len, 0);
+	rc |= buf_puts(b, "\r\n");
 	if (r->rq_close)
-		rc |= buf_printf(b, "Connection: close\r\n");
+		rc |= buf_puts(b, "Connection: close\r\n");
 	else if (r->rq_keepalive10)
-		rc |= buf_printf(b, "Connection: keep-alive\r\n");
+		rc |= buf_puts(b, "Connection: keep-alive\r\n");
 	if (extra != NULL)
 		rc |= buf_append(b, extra, strlen(extra));
 	rc |= buf_append(b, "\r\n", 2);

@@ -58,7 +58,9 @@ log_kv(struct buf *b, const char *key, const char *val)
 		}
 	if (*val == '\0')
 		quote = 1;
-	buf_printf(b, " %s=", key);
+	buf_puts(b, " ");
+	buf_puts(b, key);
+	buf_puts(b, "=");
 	if (!quote) {
 		buf_append(b, val, strlen(val));
 		return;
@@ -88,6 +90,7 @@ log_time(void)
 	struct timespec	 ts;
 	struct tm	 tm;
 	size_t		 n;
+	long		 ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (ts.tv_sec != when_sec) {
@@ -98,7 +101,13 @@ log_time(void)
 	n = strlen(when);
 	if (n > 19)
 		n = 19;
-	snprintf(when + n, sizeof(when) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	ms = ts.tv_nsec / 1000000;
+	when[n] = '.';
+	when[n + 1] = (char)('0' + ms / 100 % 10);
+	when[n + 2] = (char)('0' + ms / 10 % 10);
+	when[n + 3] = (char)('0' + ms % 10);
+	when[n + 4] = 'Z';
+	when[n + 5] = '\0';
 	return when;
 }
 
@@ -109,15 +118,22 @@ log_line(int level, const char *plugin, pid_t pid, const char *reqid,
 	static struct buf	 b;	/* reused: no allocation per line */
 
 	buf_reset(&b);
-	buf_printf(&b, "time=%s level=%s", log_time(), log_names[level]);
+	buf_puts(&b, "time=");
+	buf_puts(&b, log_time());
+	buf_puts(&b, " level=");
+	buf_puts(&b, log_names[level]);
 	if (plugin != NULL)
 		log_kv(&b, "plugin", plugin);
-	if (pid > 0)
-		buf_printf(&b, " pid=%ld", (long)pid);
+	if (pid > 0) {
+		buf_puts(&b, " pid=");
+		buf_put_uint(&b, (unsigned long long)pid, 0);
+	}
 	if (reqid != NULL)
 		log_kv(&b, "request_id", reqid);
-	if (extra != NULL)
-		buf_printf(&b, " %s", extra);
+	if (extra != NULL) {
+		buf_puts(&b, " ");
+		buf_puts(&b, extra);
+	}
 	log_kv(&b, "msg", msg);
 	buf_append(&b, "\n", 1);
 	if (b.buf_data != NULL)
@@ -211,14 +227,29 @@ void
 log_access_full(const struct log_access *la)
 {
 	static struct buf	 b;	/* reused: no allocation per request */
+	unsigned long long	 us;
+	char			 frac[4];
 
 	if (!log_access_on || log_level < LOG_LEVEL_INFO)
 		return;
 	buf_reset(&b);
-	buf_printf(&b, "method=%s", la->la_method);
+	buf_puts(&b, "method=");
+	buf_puts(&b, la->la_method);
 	log_kv(&b, "path", la->la_path);
-	buf_printf(&b, " status=%d bytes=%zu duration_ms=%.3f", la->la_status,
-	    la->la_bytes, la->la_seconds * 1000.0);
+	/* Numbers written by hand: printf costs more than the request. */
+	buf_puts(&b, " status=");
+	buf_put_uint(&b, (unsigned)la->la_status, 0);
+	buf_puts(&b, " bytes=");
+	buf_put_uint(&b, la->la_bytes, 0);
+	us = la->la_seconds > 0 ? (unsigned long long)(la->la_seconds * 1e6 +
+	    0.5) : 0;
+	buf_puts(&b, " duration_ms=");
+	buf_put_uint(&b, us / 1000, 0);
+	frac[0] = '.';
+	frac[1] = (char)('0' + us / 100 % 10);
+	frac[2] = (char)('0' + us / 10 % 10);
+	frac[3] = (char)('0' + us % 10);
+	buf_append(&b, frac, 4);
 	if (la->la_addr != NULL)
 		log_kv(&b, "client", la->la_addr);
 	if (la->la_agent != NULL)

@@ -963,10 +963,32 @@ test_msg_line_id_refuses_what_is_not_one_id(void **state)
 		assert_int_equal(msg_line_id(bad[i], strlen(bad[i]), &id), -1);
 }
 
+/* buf_puts and buf_put_uint: the pieces of the hot-path writers. */
+static void
+test_buf_puts_and_put_uint(void **state)
+{
+	struct buf	 b = { 0 };
+
+	(void)state;
+	assert_int_equal(buf_puts(&b, "n="), 0);
+	assert_int_equal(buf_put_uint(&b, 0, 0), 0);
+	assert_int_equal(buf_puts(&b, ","), 0);
+	assert_int_equal(buf_put_uint(&b, 18446744073709551615ULL, 0), 0);
+	assert_int_equal(buf_puts(&b, ","), 0);
+	assert_int_equal(buf_put_uint(&b, 9223372036854775808ULL, 1), 0);
+	assert_int_equal(buf_puts(&b, ""), 0);
+	assert_int_equal(b.buf_len, strlen("n=0,18446744073709551615,"
+	    "-9223372036854775808"));
+	assert_memory_equal(b.buf_data, "n=0,18446744073709551615,"
+	    "-9223372036854775808", b.buf_len);
+	buf_release(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_puts_and_put_uint),
 		cmocka_unit_test(test_msg_decode_valid_object),
 		cmocka_unit_test(test_msg_decode_rejects_bad_input),
 		cmocka_unit_test(test_msg_decode_rejects_deep_nesting),
