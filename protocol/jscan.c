@@ -28,6 +28,7 @@ struct jscan {
 	int		  js_depth;	/* open objects and arrays */
 	int		  js_maxdepth;
 	int		  js_unsure;
+	int		  js_object;	/* the top level is an object */
 	struct jscan_top *js_top;	/* proof: what the top level holds */
 	int		  js_want;	/* proof: the next value is jt_want's */
 	yajl_handle	  js_h;
@@ -55,10 +56,13 @@ struct jscan {
 /* Does the 8-byte word w hold the byte c? */
 #define JSCAN_HAS(w, c)	((((w) ^ JSCAN_ONES * (c)) - JSCAN_ONES) & \
 	~((w) ^ JSCAN_ONES * (c)) & JSCAN_HIGHS)
+/* A byte past 0x7f or below 0x20 (borrows may flag more: never fewer). */
+#define JSCAN_ODD(w)	((((w) - JSCAN_ONES * 0x20) | (w)) & JSCAN_HIGHS)
 
 /*
  * The bytes yajl reads differently from jansson, found before yajl runs:
- * \u escapes of surrogates (yajl turns a lone one into '?'), vertical tab
+ * \u escapes of surrogates (yajl turns a lone one into '?') and of U+0000
+ * (jansson refuses it; the proof never sees decoded strings), vertical tab
  * and form feed (white space to yajl), and UTF-8 that jansson refuses
  * (overlong forms, encoded surrogates, past U+10FFFF: yajl passes them).
  * Outside strings, bytes past 0x7f are refused by yajl anyway.
@@ -74,8 +78,7 @@ jscan_bytes_ok(const unsigned char *p, size_t len)
 		/* Eight plain ASCII bytes at a time: most of a body. */
 		while (end - p >= 8) {
 			memcpy(&w, p, sizeof(w));
-			if ((w & JSCAN_HIGHS) != 0 || JSCAN_HAS(w, '\\') ||
-			    JSCAN_HAS(w, '\v') || JSCAN_HAS(w, '\f'))
+			if (JSCAN_ODD(w) || JSCAN_HAS(w, '\\'))
 				break;
 			p += 8;
 		}
@@ -92,6 +95,8 @@ jscan_bytes_ok(const unsigned char *p, size_t len)
 			    (p[2] | 0x20) == 'd' &&
 			    memchr("89abcdefABCDEF", p[3], 14) != NULL)
 				return 0;	/* \uD800 to \uDFFF */
+			if (end - p > 5 && memcmp(p + 1, "u0000", 5) == 0)
+				return 0;	/* U+0000: jansson refuses it */
 			p += 2;
 			continue;
 		}
@@ -295,6 +300,7 @@ jscan_open(struct jscan *js, int object)
 
 	if (js->js_depth == 0 && !object)
 		return jscan_give_up(js);
+	js->js_object = 1;
 	if (js->js_depth >= js->js_maxdepth)
 		return jscan_give_up(js);
 	if (js->js_rawnext) {	/* its bytes are kept; the tree has null */
@@ -355,6 +361,21 @@ jscan_end_array(void *ctx)
 	return jscan_close(ctx);
 }
 
+/*
+ * The proof's: no string callback, so that yajl never decodes a string
+ * (the bytes were checked above, and in a text of at most MSG_MAX_STRING
+ * bytes no string is longer); a scalar needs no callback (the next name
+ * or the end settles jt_want), except numbers, which may be long.
+ */
+static const yajl_callbacks jscan_proof_callbacks = {
+	.yajl_number = jscan_number,
+	.yajl_start_map = jscan_start_map,
+	.yajl_map_key = jscan_map_key,
+	.yajl_end_map = jscan_end_map,
+	.yajl_start_array = jscan_start_array,
+	.yajl_end_array = jscan_end_array,
+};
+
 static const yajl_callbacks jscan_callbacks = {
 	.yajl_null = jscan_null,
 	.yajl_boolean = jscan_boolean,
@@ -376,8 +397,11 @@ jscan_run(struct jscan *js, const char *text, size_t len)
 
 	if (!jscan_bytes_ok((const unsigned char *)text, len))
 		return -1;
-	if ((h = yajl_alloc(&jscan_callbacks, NULL, js)) == NULL)
+	if ((h = yajl_alloc(!js->js_build && len <= MSG_MAX_STRING ?
+	    &jscan_proof_callbacks : &jscan_callbacks, NULL, js)) == NULL)
 		return -1;
+	/* jscan_bytes_ok checked the UTF-8, more strictly than yajl. */
+	yajl_config(h, yajl_dont_validate_strings, 1);
 	js->js_h = h;
 	js->js_text = text;
 	st = yajl_parse(h, (const unsigned char *)text, len);
@@ -386,7 +410,8 @@ jscan_run(struct jscan *js, const char *text, size_t len)
 	yajl_free(h);
 	free(js->js_hash);
 	free(js->js_key);
-	if (st != yajl_status_ok || js->js_unsure || js->js_depth != 0)
+	if (st != yajl_status_ok || js->js_unsure || js->js_depth != 0 ||
+	    !js->js_object)
 		return -1;
 	return 0;
 }
