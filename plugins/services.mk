@@ -24,10 +24,10 @@ plugins_bigquery_nebula_bigquery_SOURCES = \
 	plugins/bigquery/job.c \
 	plugins/bigquery/nebula-bigquery.c
 plugins_bigquery_nebula_bigquery_CFLAGS = $(SVC_CFLAGS)
-plugins_bigquery_nebula_bigquery_LDADD = $(SVC_LIBS)
+plugins_bigquery_nebula_bigquery_LDADD = $(SVC_LIBS) $(MIMALLOC_LIBS)
 
 plugins_databricks_nebula_databricks_SOURCES = \
 	plugins/databricks/nebula-databricks.c \
 	plugins/databricks/run.c
 plugins_databricks_nebula_databricks_CFLAGS = $(SVC_CFLAGS)
-plugins_databricks_nebula_databricks_LDADD = $(SVC_LIBS)
+plugins_databricks_nebula_databricks_LDADD = $(SVC_LIBS) $(MIMALLOC_LIBS)
