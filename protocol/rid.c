@@ -137,10 +137,11 @@ rid_encode_text(const char *type, const char *version, const char *meta,
     size_t metalen, const struct rid_keys *keys)
 {
 	struct buf	 doc = { 0 };
-	char		 v[32], *id = NULL;
+	char		*id = NULL;
 
-	snprintf(v, sizeof(v), "{\"v\":%d,\"t\":", RID_FORMAT);
-	if (buf_append(&doc, v, strlen(v)) == 0 &&
+	if (buf_puts(&doc, "{\"v\":") == 0 &&
+	    buf_put_uint(&doc, RID_FORMAT, 0) == 0 &&
+	    buf_puts(&doc, ",\"t\":") == 0 &&
 	    msg_put_string(&doc, type) == 0 &&
 	    buf_append(&doc, ",\"ver\":", 7) == 0 &&
 	    msg_put_string(&doc, version) == 0 &&

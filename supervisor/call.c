@@ -138,6 +138,16 @@ call_first_version(struct pool *p, const char *type)
 	return "v1";
 }
 
+/* Copies src into dst of size bytes, cut to fit: snprintf("%s") costs more. */
+static void
+call_copy(char *dst, size_t size, const char *src)
+{
+	size_t	 n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void
 call_refuse(struct call_result *res, int status, const char *code,
     const char *message)
@@ -310,14 +320,14 @@ call_submit(struct pool *pool, enum pool_op op, const struct call_req *cq,
 	ca->ca_start = ev_now(calls.loop);
 	ca->ca_body = body;
 	ca->ca_meta = meta;
-	snprintf(ca->ca_type, sizeof(ca->ca_type), "%s", cq->cq_type);
-	snprintf(ca->ca_version, sizeof(ca->ca_version), "%s", version);
+	call_copy(ca->ca_type, sizeof(ca->ca_type), cq->cq_type);
+	call_copy(ca->ca_version, sizeof(ca->ca_version), version);
 	ca->ca_req.mr_op = pool_op_names[op];
 	ca->ca_req.mr_task_type = ca->ca_type;
 	ca->ca_req.mr_version = ca->ca_version;
 	ca->ca_req.mr_deadline_ms = -1;
 	if (cq->cq_request_id != NULL) {
-		snprintf(ca->ca_request_id, sizeof(ca->ca_request_id), "%s",
+		call_copy(ca->ca_request_id, sizeof(ca->ca_request_id),
 		    cq->cq_request_id);
 		ca->ca_req.mr_request_id = ca->ca_request_id;
 	}
@@ -367,7 +377,7 @@ call_create(const struct call_req *cq, call_done_cb *cb, void *arg)
 		return NULL;
 	}
 	if (cq->cq_plugin != NULL)	/* for the front's access log */
-		snprintf(cq->cq_plugin, 64, "%s", pool_name(pool));
+		call_copy(cq->cq_plugin, 64, pool_name(pool));
 	if (cq->cq_body_error != NULL) {
 		call_answer_now(cb, arg, 400, "BAD_REQUEST", cq->cq_body_error,
 		    0);
@@ -443,7 +453,7 @@ call_resource(enum pool_op op, const struct call_req *cq, call_done_cb *cb,
 		return NULL;
 	}
 	if (cq->cq_plugin != NULL)
-		snprintf(cq->cq_plugin, 64, "%s", pool_name(pool));
+		call_copy(cq->cq_plugin, 64, pool_name(pool));
 	if (call_authorize(cq->cq_token, pool_name(pool), &res) == -1) {
 		rid_clear(&rid);
 		cb(arg, &res);
