@@ -31,9 +31,9 @@ start_daemon "$conf" || { fail "daemon starts"; finish; }
 check "ready" wait_ready
 
 # Every create within the fairness bound (echo_creates in lib.sh).
-echo_creates 200
-expect "echo answers all 200 creates within 2 s each during a stderr flood" \
-    200 "$CREATES_OK"
+echo_creates 50
+expect "echo answers all 50 creates within 2 s each during a stderr flood" \
+    50 "$CREATES_OK"
 
 has_suppressed() {
 	grep -q 'plugin=flood.*stderr: suppressed [0-9][0-9]* lines ([0-9][0-9]* bytes)' \
