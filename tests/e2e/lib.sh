@@ -145,6 +145,29 @@ check_sanitizers() {
 	fi
 }
 
+# echo_creates N: N creates of echo, one curl each, each given up after
+# 2 s (the fairness bound of nebula-plugind(8), a bound and not a
+# measurement).  Sets CREATES_OK to how many answered 200 and CREATES_SLOW
+# to the others, as " INDEX:STATUS" words.
+echo_creates() {
+	CREATES_OK=0
+	CREATES_SLOW=
+	i=0
+	while [ $i -lt "$1" ]; do
+		code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' -X PUT \
+		    -H 'Content-Type: application/json' \
+		    --data-binary '{"task_template":{"type":"echo"},"inputs":{"i":1}}' \
+		    "$URL/plugins/v1/echo/v1")
+		if [ "$code" = 200 ]; then
+			CREATES_OK=$((CREATES_OK + 1))
+		else
+			CREATES_SLOW="$CREATES_SLOW $i:$code"
+		fi
+		i=$((i + 1))
+	done
+	[ -z "$CREATES_SLOW" ] || echo "# not answered in time:$CREATES_SLOW"
+}
+
 # req METHOD PATH [BODY]: sets STATUS, BODY, HEADERS (a file).
 req() {
 	HEADERS="$E2E_TMP/headers"

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Replays one request file for the framing tests: sends its bytes to HOST
-PORT in one write without half-closing, reads the first response, and
-prints its status and whether the server then closed the connection
-("close") or still answers a second request on it ("open")."""
+"""Replays request files for the framing tests, each on its own
+connection: sends its bytes to HOST PORT in one write without
+half-closing, reads the first response, and prints one line "FILE STATUS
+STATE" (FILE its base name): its status ("none" for no answer) and whether
+the server then closed the connection ("close") or still answers a second
+request on it ("open").  One process for the whole corpus."""
+import os
 import socket
 import sys
 
@@ -32,8 +35,8 @@ def read_response(s, buf):
     return status, rest[length:]
 
 
-def main():
-    host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def replay(host, port, path):
+    """The "STATUS STATE" of one file."""
     with open(path, "rb") as f:
         data = f.read()
     s = socket.create_connection((host, port), timeout=20)
@@ -46,8 +49,8 @@ def main():
     except (socket.timeout, ConnectionResetError):
         status, rest = None, b""
     if status is None:
-        print("none close")
-        return
+        s.close()
+        return "none close"
     # Did the server close?  Ask again on the same connection.
     state = "close"
     try:
@@ -57,7 +60,15 @@ def main():
             state = "open"
     except (OSError, socket.timeout):
         pass
-    print("%d %s" % (status, state))
+    s.close()
+    return "%d %s" % (status, state)
+
+
+def main():
+    host, port = sys.argv[1], int(sys.argv[2])
+    for path in sys.argv[3:]:
+        print("%s %s" % (os.path.basename(path), replay(host, port, path)),
+              flush=True)
 
 
 main()

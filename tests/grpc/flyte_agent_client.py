@@ -22,6 +22,7 @@ import concurrent.futures
 import json
 import sys
 import time
+import urllib.request
 
 ADDR = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
@@ -228,6 +229,30 @@ def svc_failure(name, custom, want_phase, want_code, want_kind, what):
        r.agent_error)
 
 
+def si_stat(name):
+    """One of the stand-in's counters (tests/standins/standin.py)."""
+    with urllib.request.urlopen(SI + "/_admin/stats", timeout=20) as f:
+        return json.load(f).get(name, 0)
+
+
+def svc_delete(name, rm, what):
+    """DeleteTask of a running job: it answers OK with a DeleteTaskResponse
+    and the service got exactly one cancel call for it."""
+    before = si_stat("cancels")
+    try:
+        resp = async_stub.DeleteTask(A.DeleteTaskRequest(
+            task_category=cat(name), resource_meta=rm), metadata=md())
+        c, d = grpc.StatusCode.OK, ""
+    except grpc.RpcError as e:
+        resp, c, d = None, e.code(), e.details()
+    ok(what + " DeleteTask answers OK with a DeleteTaskResponse",
+       c == grpc.StatusCode.OK and isinstance(resp, A.DeleteTaskResponse),
+       (c, d))
+    after = si_stat("cancels")
+    ok(what + " DeleteTask reached the service: one cancel call",
+       after == before + 1, (before, after))
+
+
 if ONLY == "bigquery":
     custom = {"query": "SELECT @n AS n -- runtime=0.3",
               "destination_table": "ds.out"}
@@ -260,9 +285,7 @@ if ONLY == "bigquery":
     other = svc_create("bigquery", custom, inputs(n=7), exec_meta("bq-1", 1))
     ok("another attempt of the task is another job", other != rm)
     rm = svc_create("bigquery", {"query": "SELECT 3 -- runtime=600"})
-    async_stub.DeleteTask(A.DeleteTaskRequest(
-        task_category=cat("bigquery"), resource_meta=rm), metadata=md())
-    ok("BigQuery DeleteTask answers", True)
+    svc_delete("bigquery", rm, "BigQuery")
     r = poll_done("bigquery", rm)
     ok("the deleted job is ABORTED", r.phase == E.TaskExecution.ABORTED, r)
     svc_failure("bigquery", {"query": "SELECT FAIL_QUERY -- runtime=0.2"},
@@ -313,9 +336,7 @@ if ONLY == "databricks":
     ok("a retried CreateTask of the same task execution: the same run",
        again == rm, (again, rm))
     rm = svc_create("databricks", run("long runtime=600"))
-    async_stub.DeleteTask(A.DeleteTaskRequest(
-        task_category=cat("databricks"), resource_meta=rm), metadata=md())
-    ok("Databricks DeleteTask answers", True)
+    svc_delete("databricks", rm, "Databricks")
     r = poll_done("databricks", rm)
     ok("the deleted run is ABORTED", r.phase == E.TaskExecution.ABORTED, r)
     svc_failure("databricks", run("result=FAILED runtime=0.2"),
@@ -377,10 +398,10 @@ g2 = async_stub.GetTask(A.GetTaskRequest(task_type="echo",
                         metadata=md())
 ok("the deprecated task_type still routes",
    g2.resource.phase == E.TaskExecution.SUCCEEDED)
-async_stub.DeleteTask(A.DeleteTaskRequest(task_category=cat("echo"),
-                                          resource_meta=cr.resource_meta),
-                      metadata=md())
-ok("DeleteTask answers", True)
+c, d = code_of(lambda: async_stub.DeleteTask(A.DeleteTaskRequest(
+    task_category=cat("echo"), resource_meta=cr.resource_meta),
+    metadata=md()))
+ok("DeleteTask answers OK", c == grpc.StatusCode.OK, (c, d))
 
 # sleep: RUNNING, then SUCCEEDED.
 cr = async_stub.CreateTask(A.CreateTaskRequest(
@@ -406,6 +427,26 @@ logs = list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
 ok("GetTaskLogs of sleep (the C SDK's logs handler): its lines",
    len(logs) == 2 and [ln.message for ln in logs[1].body.structured_lines]
    == ["sleep: 2 s asked\n", "sleep: done\n"], logs)
+
+def recorded(op, mark, field="resource_meta"):
+    """The requests of op the test worker recorded (TW_RECORD) whose field
+    (the resource_meta, or for a create its inputs) carries mark."""
+    try:
+        with open(RECORD) as f:
+            reqs = [json.loads(ln) for ln in f if ln.strip()]
+    except OSError:
+        return []
+    return [r for r in reqs if r.get("op") == op and
+            mark in json.dumps(r.get(field))]
+
+
+def wait_recorded(op, mark):
+    for _ in range(600):
+        if recorded(op, mark):
+            return True
+        time.sleep(0.05)
+    return False
+
 
 # Status codes.
 c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
@@ -436,6 +477,21 @@ c, d = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
     metadata=md(), timeout=0.5))
 ok("grpc-timeout bounds the call: DEADLINE_EXCEEDED",
    c == grpc.StatusCode.DEADLINE_EXCEEDED, (c, d))
+# What the worker is told: the deadline_ms of the request line is the time
+# the client's grpc-timeout leaves (2 s; grpcio rounds the header up a
+# little, 2009 ms has been seen), not the plugin's create timeout (5 s for
+# tw).
+if RECORD is not None:
+    mark = "deadline-%d" % int(time.time() * 1000)
+    c, d = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
+        template=template("tw", custom={"action": "record"}),
+        inputs=inputs(mark=mark)), metadata=md(), timeout=2))
+    ok("a create with a 2 s grpc-timeout answers", c == grpc.StatusCode.OK,
+       (c, d))
+    got = recorded("create", mark, "inputs")
+    dl = got[0].get("deadline_ms") if len(got) == 1 else None
+    ok("grpc-timeout bounds the worker's deadline_ms (about 2000, not 5000)",
+       isinstance(dl, int) and 0 < dl < 3000, got)
 em = async_stub.CreateTask(A.CreateTaskRequest(template=template("echo")),
                            metadata=md()).resource_meta
 c, _ = code_of(lambda: list(async_stub.GetTaskLogs(A.GetTaskLogsRequest(
@@ -577,26 +633,6 @@ c, _ = code_of(lambda: list(sync_stub.ExecuteTaskSync(
 ok("ExecuteTaskSync on a long job: the client's deadline ends it",
    c == grpc.StatusCode.DEADLINE_EXCEEDED, c)
 
-
-
-def recorded(op, mark):
-    """The requests of op the test worker recorded for the job whose
-    inputs carry leave=mark."""
-    try:
-        with open(RECORD) as f:
-            reqs = [json.loads(ln) for ln in f if ln.strip()]
-    except OSError:
-        return []
-    return [r for r in reqs if r.get("op") == op and
-            mark in json.dumps(r.get("resource_meta"))]
-
-
-def wait_recorded(op, mark):
-    for _ in range(600):
-        if recorded(op, mark):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 # A client that leaves mid-ExecuteTaskSync on an asynchronous plugin: the

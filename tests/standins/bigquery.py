@@ -11,8 +11,12 @@ It answers as the REST documentation says, error bodies included
   403 of a table the job may not read); slow_insert=SECONDS delays the answer to
   a jobs.insert that creates a job (a 409 for an existing one is at once).
 - project "denied": 403 accessDenied on every call.
-- /_admin/tokens, /_admin/fail, /_admin/stats (see standin.py) and
-  /_admin/expire (every token issued by /token expires now).
+- /_admin/tokens, /_admin/fail, /_admin/stats (see standin.py),
+  /_admin/expire (every token issued by /token expires now) and
+  /_admin/expires_in {"seconds": N} (the next tokens are announced as
+  living N seconds, while the stand-in keeps accepting them for
+  --token-ttl: a token its client must take as nearly expired, with no
+  clock to wait for; {} goes back to announcing --token-ttl).
 - /token verifies the JWT's RS256 signature against --sa-modulus (hex,
   exponent 65537), its iss (--sa-email), aud, scope and times, then issues
   a token that lives --token-ttl seconds.
@@ -49,6 +53,7 @@ class BQState(standin.State):
         self.jobs = {}
         self.issued = {}        # token -> expiry time
         self.ttl = args.token_ttl
+        self.announced_ttl = None   # expires_in to announce, else ttl
         self.modulus = int(args.sa_modulus, 16) if args.sa_modulus else None
         self.email = args.sa_email
         self.serial = 0
@@ -61,6 +66,12 @@ class BQHandler(standin.Handler):
             with self.state.lock:
                 for t in self.state.issued:
                     self.state.issued[t] = 0
+            self.send_json(200, {})
+            return
+        if what == "expires_in" and method == "POST":
+            with self.state.lock:
+                n = body.get("seconds")
+                self.state.announced_ttl = None if n is None else int(n)
             self.send_json(200, {})
             return
         super().admin_more(method, what, body)
@@ -119,8 +130,10 @@ class BQHandler(standin.Handler):
             st.serial += 1
             tok = "ya29.standin-%d" % st.serial
             st.issued[tok] = standin.now() + st.ttl
+            announced = st.ttl if st.announced_ttl is None else \
+                st.announced_ttl
         st.count("tokens_issued")
-        self.send_json(200, {"access_token": tok, "expires_in": st.ttl,
+        self.send_json(200, {"access_token": tok, "expires_in": announced,
                              "token_type": "Bearer"})
 
     # The BigQuery API.

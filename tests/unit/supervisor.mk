@@ -1,13 +1,15 @@
 # tests/unit/supervisor.mk: the worker state machine and the pool, driven
 # with real child processes (/bin/sh scripts) on a real ev loop.  They link
 # the daemon library; test_worker pulls in no pool, so the worker stays a
-# leaf.
+# leaf.  loopwait.c holds the waits on the loop that both share.
 check_PROGRAMS += tests/unit/test_worker tests/unit/test_pool
 TESTS += tests/unit/test_worker tests/unit/test_pool
-tests_unit_test_worker_SOURCES = tests/unit/test_worker.c
+tests_unit_test_worker_SOURCES = tests/unit/loopwait.c \
+	tests/unit/loopwait.h tests/unit/test_worker.c
 tests_unit_test_worker_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_worker_LDADD = $(NEBULAD_LIBS) $(CMOCKA_LIBS)
-tests_unit_test_pool_SOURCES = tests/unit/test_pool.c
+tests_unit_test_pool_SOURCES = tests/unit/loopwait.c \
+	tests/unit/loopwait.h tests/unit/test_pool.c
 tests_unit_test_pool_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pool_LDADD = $(NEBULAD_LIBS) $(CMOCKA_LIBS)
 # The token bucket of the rate limits: rate.c alone, time passed in.

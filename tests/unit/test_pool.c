@@ -12,13 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include "nebula-plugind.h"
-
-#define HANG_GUARD	20	/* seconds before a wait counts as stuck */
+#include "loopwait.h"
 
 /*
  * Hello with concurrency 2, then per request: "hang" never answers,
@@ -76,29 +74,6 @@ done_cb(void *arg, const struct pool_result *res)
 	json_decref(meta);
 }
 
-static void
-tick_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)l;
-	(void)t;
-	(void)revents;
-}
-
-/* Runs the loop until *counter reaches n; fails the test if it never does. */
-static void
-run_until(const int *counter, int n)
-{
-	ev_timer	 tick;
-	time_t		 end = time(NULL) + HANG_GUARD;
-
-	ev_timer_init(&tick, tick_cb, 0.05, 0.05);
-	ev_timer_start(loop, &tick);
-	while (*counter < n && time(NULL) < end)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &tick);
-	assert_true(*counter >= n);
-}
-
 static int
 ready_count(struct pool *p)
 {
@@ -108,36 +83,50 @@ ready_count(struct pool *p)
 	return st.ps_ready;
 }
 
+/* What run_until_restarted and run_until_ready wait for. */
+struct pool_goal {
+	struct pool	*pg_pool;
+	unsigned long	 pg_n;
+};
+
+static int
+restarted(void *arg)
+{
+	struct pool_goal	*g = arg;
+	struct pool_stats	 st;
+
+	pool_stats(g->pg_pool, &st);
+	return st.ps_restarts >= g->pg_n;
+}
+
+static int
+ready(void *arg)
+{
+	struct pool_goal	*g = arg;
+
+	return ready_count(g->pg_pool) >= (int)g->pg_n;
+}
+
+static int
+stopped(void *arg)
+{
+	return pool_stopped(arg);
+}
+
 static void
 run_until_restarted(struct pool *p, unsigned long n)
 {
-	struct pool_stats	 st;
-	ev_timer		 tick;
-	time_t			 end = time(NULL) + HANG_GUARD;
+	struct pool_goal	 g = { p, n };
 
-	ev_timer_init(&tick, tick_cb, 0.05, 0.05);
-	ev_timer_start(loop, &tick);
-	for (;;) {
-		pool_stats(p, &st);
-		if (st.ps_restarts >= n || time(NULL) >= end)
-			break;
-		ev_run(loop, EVRUN_ONCE);
-	}
-	ev_timer_stop(loop, &tick);
-	assert_true(st.ps_restarts >= n);
+	loopwait_until(loop, restarted, &g);
 }
 
 static void
 run_until_ready(struct pool *p, int n)
 {
-	ev_timer	 tick;
-	time_t		 end = time(NULL) + HANG_GUARD;
+	struct pool_goal	 g = { p, (unsigned long)n };
 
-	ev_timer_init(&tick, tick_cb, 0.05, 0.05);
-	ev_timer_start(loop, &tick);
-	while (ready_count(p) < n && time(NULL) < end)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &tick);
+	loopwait_until(loop, ready, &g);
 	assert_int_equal(ready_count(p), n);
 }
 
@@ -156,16 +145,8 @@ started_pool(int instances)
 static void
 stop_and_free(struct pool *p)
 {
-	ev_timer	 tick;
-	time_t		 end = time(NULL) + HANG_GUARD;
-
 	pool_stop(p);
-	ev_timer_init(&tick, tick_cb, 0.05, 0.05);
-	ev_timer_start(loop, &tick);
-	while (!pool_stopped(p) && time(NULL) < end)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &tick);
-	assert_true(pool_stopped(p));
+	loopwait_until(loop, stopped, p);
 	pool_free(p);
 }
 
@@ -240,7 +221,7 @@ test_pick_most_free(void **state)
 	p = started_pool(2);
 	assert_non_null(call(p, "hang", &a));	/* one instance holds it */
 	assert_non_null(call(p, "who", &b));	/* so the other gets this */
-	run_until(&b.a_done, 1);
+	loopwait_count(loop, &b.a_done, 1);
 	assert_int_equal(b.a_status, 200);
 	assert_int_equal(b.a_held, 0);
 	/*
@@ -249,7 +230,7 @@ test_pick_most_free(void **state)
 	 */
 	assert_non_null(call(p, "hang", &c));
 	assert_non_null(call(p, "who", &b));
-	run_until(&b.a_done, 2);
+	loopwait_count(loop, &b.a_done, 2);
 	assert_int_equal(b.a_held, 1);
 	assert_int_equal(a.a_done, 0);
 	stop_and_free(p);
@@ -282,7 +263,7 @@ test_queue(void **state)
 	assert_int_equal(d.a_status, 429);
 	assert_string_equal(d.a_code, "OVERLOADED");
 	assert_int_equal(c.a_done, 0);
-	run_until(&c.a_done, 1);	/* b answered, its slot fed c */
+	loopwait_count(loop, &c.a_done, 1);	/* b answered, its slot fed c */
 	assert_int_equal(b.a_done, 1);
 	assert_int_equal(b.a_status, 200);
 	assert_int_equal(c.a_status, 200);
@@ -331,7 +312,7 @@ test_call_timeout(void **state)
 	assert_non_null(call(p, "hang", &a));
 	assert_non_null(call(p, "hang", &b));
 	assert_non_null(call(p, "ok", &c));	/* queued */
-	run_until(&c.a_done, 1);
+	loopwait_count(loop, &c.a_done, 1);
 	assert_int_equal(a.a_status, 504);
 	assert_string_equal(a.a_code, "DEADLINE_EXCEEDED");
 	assert_int_equal(c.a_status, 504);
@@ -340,7 +321,7 @@ test_call_timeout(void **state)
 	run_until_ready(p, 1);
 	pc.pc_t_create = 10;
 	assert_non_null(call(p, "ok", &d));
-	run_until(&d.a_done, 1);
+	loopwait_count(loop, &d.a_done, 1);
 	assert_int_equal(d.a_status, 200);
 	stop_and_free(p);
 }
@@ -357,7 +338,7 @@ test_worker_lost(void **state)
 	p = started_pool(1);
 	assert_non_null(call(p, "hang", &a));
 	assert_non_null(call(p, "crash", &b));
-	run_until(&b.a_done, 1);
+	loopwait_count(loop, &b.a_done, 1);
 	assert_int_equal(a.a_status, 502);
 	assert_int_equal(b.a_status, 502);
 	assert_string_equal(b.a_code, "WORKER_FAILED");

@@ -20,8 +20,8 @@
 #include <cmocka.h>
 
 #include "nebula-plugind.h"
+#include "loopwait.h"
 
-#define HANG_GUARD	20	/* seconds before a wait counts as stuck */
 #define MAXSTATES	64
 
 /* Hello, then answer each request line by its id; see the cases. */
@@ -145,41 +145,26 @@ static const struct worker_events events = {
 	on_violation
 };
 
-static void
-tick_cb(struct ev_loop *l, ev_timer *t, int revents)
-{
-	(void)l;
-	(void)t;
-	(void)revents;
-}
+/* What run_until_state waits for. */
+struct state_goal {
+	struct worker		*sg_w;
+	enum worker_state	 sg_state;
+};
 
-/* Runs the loop until *counter reaches n; fails the test if it never does. */
-static void
-run_until(const int *counter, int n)
+static int
+in_state(void *arg)
 {
-	ev_timer	 tick;
-	time_t		 end = time(NULL) + HANG_GUARD;
+	struct state_goal	*g = arg;
 
-	ev_timer_init(&tick, tick_cb, 0.05, 0.05);
-	ev_timer_start(loop, &tick);
-	while (*counter < n && time(NULL) < end)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &tick);
-	assert_true(*counter >= n);
+	return worker_state(g->sg_w) == g->sg_state;
 }
 
 static void
 run_until_state(struct worker *w, enum worker_state st)
 {
-	ev_timer	 tick;
-	time_t		 end = time(NULL) + HANG_GUARD;
+	struct state_goal	 g = { w, st };
 
-	ev_timer_init(&tick, tick_cb, 0.05, 0.05);
-	ev_timer_start(loop, &tick);
-	while (worker_state(w) != st && time(NULL) < end)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &tick);
-	assert_int_equal(worker_state(w), st);
+	loopwait_until(loop, in_state, &g);
 }
 
 /* Sends {"what": what} for call and returns its id. */
@@ -261,7 +246,7 @@ stop_and_free(struct worker *w)
 	while (worker_pid(w) > 0) {
 		int n = own.o_exits;
 
-		run_until(&own.o_exits, n + 1);
+		loopwait_count(loop, &own.o_exits, n + 1);
 	}
 	worker_free(w);
 }
@@ -308,30 +293,30 @@ test_lifecycle(void **state)
 	worker_start(w);
 	assert_int_equal(worker_state(w), WORKER_STARTING);
 	assert_true(worker_pid(w) > 0);
-	run_until(&own.o_hellos, 1);
+	loopwait_count(loop, &own.o_hellos, 1);
 	assert_int_equal(worker_state(w), WORKER_READY);
 	assert_int_equal(own.o_hello_conc, 4);
 	assert_int_equal(worker_free_slots(w), 4);
 
 	id = send_what(w, &call, "ok");
 	assert_int_equal(worker_in_flight(w), 1);
-	run_until(&own.o_answers, 1);
+	loopwait_count(loop, &own.o_answers, 1);
 	assert_ptr_equal(own.o_answer_call, &call);
 	assert_int_equal(own.o_answer_id, (long long)id);
 	assert_int_equal(worker_in_flight(w), 0);
 	assert_true(own.o_idle >= 2);	/* after the hello and the answer */
 
 	send_what(w, &call, "crash");
-	run_until(&own.o_exits, 1);
+	loopwait_count(loop, &own.o_exits, 1);
 	assert_true(WIFEXITED(own.o_exit_status));
 	assert_int_equal(WEXITSTATUS(own.o_exit_status), 3);
 	assert_int_equal(worker_state(w), WORKER_BACKOFF);
 	assert_true(worker_backoff_left(w) > 0);
-	run_until(&own.o_hellos, 2);
+	loopwait_count(loop, &own.o_hellos, 2);
 
 	worker_stop(w);
 	assert_int_equal(worker_state(w), WORKER_DRAINING);
-	run_until(&own.o_exits, 2);	/* it exits on end of file */
+	loopwait_count(loop, &own.o_exits, 2);	/* it exits on end of file */
 	assert_int_equal(worker_state(w), WORKER_DEAD);
 	assert_int_equal(worker_pid(w), 0);
 	assert_int_equal(own.o_nstates, (int)(sizeof(want) / sizeof(want[0])));
@@ -349,7 +334,7 @@ test_start_timeout(void **state)
 	wl.wl_t_start = 0.1;
 	w = new_worker("exec sleep 30");
 	worker_start(w);
-	run_until(&own.o_exits, 1);
+	loopwait_count(loop, &own.o_exits, 1);
 	assert_non_null(strstr(own.o_why, "no hello within the start timeout"));
 	assert_true(WIFSIGNALED(own.o_exit_status));
 	assert_int_equal(worker_state(w), WORKER_BACKOFF);
@@ -365,7 +350,7 @@ test_bad_hello(void **state)
 	(void)state;
 	w = new_worker("printf '{\"hello\":{\"protocol\":2}}\\n'; exec sleep 30");
 	worker_start(w);
-	run_until(&own.o_exits, 1);
+	loopwait_count(loop, &own.o_exits, 1);
 	assert_non_null(strstr(own.o_why, "protocol 2"));
 	assert_non_null(strstr(own.o_why, "during the handshake"));
 	assert_int_equal(own.o_hellos, 0);
@@ -377,7 +362,7 @@ test_bad_hello(void **state)
 	memset(&own, 0, sizeof(own));
 	w = new_worker("echo hello there; exec sleep 30");
 	worker_start(w);
-	run_until(&own.o_exits, 1);
+	loopwait_count(loop, &own.o_exits, 1);
 	assert_non_null(strstr(own.o_why, "first line is not a JSON hello"));
 	stop_and_free(w);
 }
@@ -391,13 +376,13 @@ test_crash_holding_calls(void **state)
 	(void)state;
 	w = new_worker(SCRIPT_ANSWER);
 	worker_start(w);
-	run_until(&own.o_hellos, 1);
+	loopwait_count(loop, &own.o_hellos, 1);
 	send_what(w, &a, "hang");
 	send_what(w, &b, "hang");
 	send_what(w, &c, "crash");
 	assert_int_equal(worker_in_flight(w), 3);
 	assert_int_equal(worker_free_slots(w), 1);
-	run_until(&own.o_lost, 1);
+	loopwait_count(loop, &own.o_lost, 1);
 	assert_int_equal(own.o_nlost, 3);
 	assert_true((own.o_lost_calls[0] == &a || own.o_lost_calls[1] == &a ||
 	    own.o_lost_calls[2] == &a));
@@ -405,7 +390,7 @@ test_crash_holding_calls(void **state)
 	    own.o_lost_calls[2] == &c));
 	assert_int_equal(own.o_answers, 0);
 	assert_int_equal(worker_in_flight(w), 0);
-	run_until(&own.o_exits, 1);
+	loopwait_count(loop, &own.o_exits, 1);
 	assert_int_equal(WEXITSTATUS(own.o_exit_status), 3);
 	stop_and_free(w);
 }
@@ -421,14 +406,14 @@ test_forget(void **state)
 	(void)state;
 	w = new_worker(SCRIPT_ANSWER);
 	worker_start(w);
-	run_until(&own.o_hellos, 1);
+	loopwait_count(loop, &own.o_hellos, 1);
 	log_capture();
 	send_what(w, &a, "ok");
 	worker_forget(w, &a);
 	assert_int_equal(worker_in_flight(w), 0);
 	assert_int_equal(worker_free_slots(w), 3);
 	send_what(w, &b, "ok");
-	run_until(&own.o_answers, 1);
+	loopwait_count(loop, &own.o_answers, 1);
 	assert_ptr_equal(own.o_answer_call, &b);
 	log = log_release();
 	assert_non_null(strstr(log, "late answer to request 1"));
@@ -457,7 +442,7 @@ test_exec_failure(void **state)
 	    "cannot execute /nonexistent/nebula-nothing"));
 	assert_int_equal(worker_state(w), WORKER_BACKOFF);
 	assert_int_equal(worker_pid(w), 0);
-	run_until(&own.o_exits, 5);
+	loopwait_count(loop, &own.o_exits, 5);
 	worker_stop(w);
 	assert_int_equal(worker_state(w), WORKER_DEAD);
 	log = log_release();
@@ -493,7 +478,7 @@ test_exec_report(void **state)
 	w = new_worker("");
 	worker_start(w);
 	assert_int_equal(worker_state(w), WORKER_STARTING);
-	run_until(&own.o_exits, 1);
+	loopwait_count(loop, &own.o_exits, 1);
 	unlink(path);
 	assert_non_null(strstr(own.o_why, "cannot execute"));
 	assert_non_null(strstr(own.o_why, "Exec format error"));
@@ -506,7 +491,7 @@ test_exec_report(void **state)
 	pc.pc_workdir = "/nonexistent-workdir";
 	w = new_worker(SCRIPT_ANSWER);
 	worker_start(w);
-	run_until(&own.o_exits, 1);
+	loopwait_count(loop, &own.o_exits, 1);
 	assert_non_null(strstr(own.o_why, "cannot execute /bin/sh: No such "
 	    "file or directory"));
 	stop_and_free(w);
@@ -524,10 +509,10 @@ test_stop_sequence(void **state)
 	    "printf '{\"hello\":{\"protocol\":1}}\\n'\n"
 	    "exec sleep 30\n");
 	worker_start(w);
-	run_until(&own.o_hellos, 1);
+	loopwait_count(loop, &own.o_hellos, 1);
 	worker_stop(w);
 	assert_int_equal(worker_state(w), WORKER_DRAINING);
-	run_until(&own.o_exits, 1);
+	loopwait_count(loop, &own.o_exits, 1);
 	assert_non_null(strstr(own.o_why, "killed after the stop timeout"));
 	assert_true(WIFSIGNALED(own.o_exit_status));
 	assert_int_equal(WTERMSIG(own.o_exit_status), SIGKILL);
@@ -551,10 +536,10 @@ test_protocol_violations(void **state)
 	(void)state;
 	w = new_worker(SCRIPT_ANSWER);
 	worker_start(w);
-	run_until(&own.o_hellos, 1);
+	loopwait_count(loop, &own.o_hellos, 1);
 	log_capture();
 	send_what(w, &a, "noise");
-	run_until(&own.o_answers, 1);
+	loopwait_count(loop, &own.o_answers, 1);
 	log = log_release();
 	assert_ptr_equal(own.o_answer_call, &a);
 	assert_int_equal(worker_state(w), WORKER_READY);
