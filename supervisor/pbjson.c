@@ -464,12 +464,17 @@ struct pbjson_entry {
 
 static int	 pbjson_gen_msg(struct pbjson_gen *, const ProtobufCMessage *);
 
+/* yajl writes token by token: the copy is inline while the room lasts. */
 static void
 pbjson_gen_print(void *ctx, const char *s, size_t len)
 {
 	struct pbjson_gen	*pg = ctx;
+	struct buf		*b = pg->pg_buf;
 
-	if (buf_append(pg->pg_buf, s, len) == -1)
+	if (b->buf_cap - b->buf_len >= len) {
+		memcpy(b->buf_data + b->buf_len, s, len);
+		b->buf_len += len;
+	} else if (buf_append(b, s, len) == -1)
 		pg->pg_nomem = 1;
 }
 
