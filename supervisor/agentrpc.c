@@ -17,7 +17,17 @@
 /* ExecuteTaskSync: the header and the inputs, until the client's end. */
 struct rpc_sync {
 	Flyteidl__Admin__CreateRequestHeader	*rs_header;
-	json_t					*rs_inputs;
+	Flyteidl__Core__LiteralMap		*rs_inputs;
+};
+
+/*
+ * A CreateTask in flight: the worker's create body, written as text from
+ * the request and borrowed by the call layer until the call ends.
+ */
+struct rpc_create {
+	struct grpc_call	*rc_g;
+	struct call		*rc_ca;
+	struct buf		 rc_body;
 };
 
 /*
@@ -30,6 +40,7 @@ struct rpc_sync {
 struct rpc_poll {
 	struct grpc_call	*rp_g;
 	struct call		*rp_ca;		/* the call in flight, or NULL */
+	struct buf		 rp_body;	/* the create's, borrowed by it */
 	ev_timer		 rp_timer;
 	char			*rp_rid;	/* once created */
 	char			*rp_token;	/* the client's, for the delete */
@@ -112,13 +123,34 @@ rpc_started(struct grpc_call *g, struct call *ca)
 }
 
 static void
+rpc_create_free(struct rpc_create *rc)
+{
+	if (rc == NULL)
+		return;
+	buf_release(&rc->rc_body);
+	free(rc);
+}
+
+/* The stream's reset: the call is cancelled, its body no longer lent. */
+static void
+rpc_create_cancel(void *arg)
+{
+	struct rpc_create	*rc = arg;
+
+	call_cancel(rc->rc_ca);
+	rpc_create_free(rc);
+}
+
+static void
 rpc_created(void *arg, const struct call_result *res)
 {
-	struct grpc_call		*g = arg;
+	struct rpc_create		*rc = arg;
+	struct grpc_call		*g = rc->rc_g;
 	Flyteidl__Admin__CreateTaskResponse r =
 	    FLYTEIDL__ADMIN__CREATE_TASK_RESPONSE__INIT;
 
 	grpc_set_cancel(g, NULL, NULL);
+	rpc_create_free(rc);
 	if (res->cr_status != 200) {
 		rpc_fail(g, res);
 		return;
@@ -130,34 +162,34 @@ rpc_created(void *arg, const struct call_result *res)
 }
 
 /*
- * Starts a create from a Flyte request or sync header (and inputs, taken)
- * with cb and arg; a sync call's poll (else NULL) keeps the route.  -1
- * when answered at once with an error of the request (the call is
- * finished); else the call layer's call, NULL when it answered at once.
+ * Starts a create from a Flyte request or sync header (and inputs, or
+ * NULL) with cb and arg: the worker's body is written into body, which
+ * must live until the call ends; a sync call's poll (else NULL) keeps the
+ * route.  -1 when answered at once with an error of the request (the call
+ * is finished); else the call layer's call, NULL when it answered at once
+ * (cb has run).
  */
 static int
 rpc_create_from(struct grpc_call *g, const ProtobufCMessage *m,
-    json_t *inputs, call_done_cb *cb, void *arg, struct rpc_poll *rp,
-    struct call **ca)
+    const ProtobufCMessage *inputs, struct buf *body, call_done_cb *cb,
+    void *arg, struct rpc_poll *rp, struct call **ca)
 {
 	struct call_req	 cq;
-	json_t		*body;
 	const char	*type;
 	char		 err[256], vbuf[32];
 	int32_t		 version;
 
 	*ca = NULL;
-	if ((body = flyte_create_body(m, inputs, &type, &version, err,
-	    sizeof(err))) == NULL ||
-	    msg_limits_check(body, err, sizeof(err)) == -1) {
-		json_decref(body);
+	if (flyte_create_text(body, m, inputs, &type, &version, err,
+	    sizeof(err)) == -1) {
 		grpc_finish(g, GRPC_INVALID_ARGUMENT, err);
 		return -1;
 	}
 	rpc_call_req(g, &cq);
 	cq.cq_type = type;
 	cq.cq_version = flyte_version(version, vbuf, sizeof(vbuf));
-	cq.cq_body = body;
+	cq.cq_raw = body->buf_data;
+	cq.cq_rawlen = body->buf_len;
 	if (rp != NULL) {
 		snprintf(rp->rp_type, sizeof(rp->rp_type), "%s", type);
 		snprintf(rp->rp_version, sizeof(rp->rp_version), "%s",
@@ -167,7 +199,6 @@ rpc_create_from(struct grpc_call *g, const ProtobufCMessage *m,
 		rp->rp_token = cq.cq_token ? strdup(cq.cq_token) : NULL;
 	}
 	*ca = call_create(&cq, cb, arg);
-	json_decref(body);
 	return 0;
 }
 
@@ -175,6 +206,7 @@ static void
 rpc_create_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 {
 	Flyteidl__Admin__CreateTaskRequest	*req;
+	struct rpc_create			*rc;
 	struct call				*ca;
 
 	req = flyteidl__admin__create_task_request__unpack(
@@ -185,9 +217,22 @@ rpc_create_task(struct grpc_call *g, const uint8_t *msg, size_t len)
 		    "flyteidl.admin.CreateTaskRequest");
 		return;
 	}
-	if (rpc_create_from(g, &req->base, NULL, rpc_created, g, NULL,
-	    &ca) == 0)
-		rpc_started(g, ca);
+	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
+		pbarena_reset(rpc_arena);
+		grpc_finish(g, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	rc->rc_g = g;
+	/* The text is about as long as the message: one allocation mostly. */
+	(void)buf_reserve(&rc->rc_body, len + len / 2 + 256);
+	if (rpc_create_from(g, &req->base, NULL, &rc->rc_body, rpc_created,
+	    rc, NULL, &ca) == -1)
+		rpc_create_free(rc);
+	else if (ca != NULL) {
+		rc->rc_ca = ca;
+		grpc_set_cancel(g, rpc_create_cancel, rc);
+	}
+	/* Else answered at once: rpc_created has freed rc. */
 	pbarena_reset(rpc_arena);
 }
 
@@ -464,7 +509,9 @@ rpc_sync_free(struct rpc_sync *rs)
 	if (rs->rs_header != NULL)
 		flyteidl__admin__create_request_header__free_unpacked(
 		    rs->rs_header, NULL);
-	json_decref(rs->rs_inputs);
+	if (rs->rs_inputs != NULL)
+		flyteidl__core__literal_map__free_unpacked(rs->rs_inputs,
+		    NULL);
 	free(rs);
 }
 
@@ -474,6 +521,7 @@ static void
 rpc_poll_free(struct rpc_poll *rp)
 {
 	ev_timer_stop(ev_default_loop(0), &rp->rp_timer);
+	buf_release(&rp->rp_body);
 	free(rp->rp_rid);
 	free(rp->rp_token);
 	free(rp);
@@ -668,9 +716,14 @@ rpc_execute_sync(struct grpc_call *g, const uint8_t *msg, size_t len)
 			    FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_REQUEST__PART__NOT_SET;
 		} else if (req->part_case ==
 		    FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_REQUEST__PART_INPUTS) {
-			json_decref(rs->rs_inputs);
-			rs->rs_inputs = pbjson_encode(&req->inputs->base,
-			    PBJSON_PROTO_NAMES);
+			/* The last inputs win; kept as the message. */
+			if (rs->rs_inputs != NULL)
+				flyteidl__core__literal_map__free_unpacked(
+				    rs->rs_inputs, NULL);
+			rs->rs_inputs = req->inputs;
+			req->inputs = NULL;
+			req->part_case =
+			    FLYTEIDL__ADMIN__EXECUTE_TASK_SYNC_REQUEST__PART__NOT_SET;
 		}
 		flyteidl__admin__execute_task_sync_request__free_unpacked(req,
 		    NULL);
@@ -693,9 +746,9 @@ rpc_execute_sync(struct grpc_call *g, const uint8_t *msg, size_t len)
 	ev_timer_init(&rp->rp_timer, rpc_poll_get, 0., 0.);
 	rp->rp_timer.data = rp;
 	grpc_set_cancel(g, rpc_poll_cancel, rp);
-	/* The inputs are taken by the body. */
-	if (rpc_create_from(g, &rs->rs_header->base,
-	    json_incref(rs->rs_inputs), rpc_synced, rp, rp, &ca) == -1)
+	if (rpc_create_from(g, &rs->rs_header->base, rs->rs_inputs != NULL ?
+	    &rs->rs_inputs->base : NULL, &rp->rp_body, rpc_synced, rp, rp,
+	    &ca) == -1)
 		rpc_poll_free(rp);	/* finished: its cancel is gone */
 	else if (ca != NULL)
 		rp->rp_ca = ca;

@@ -42,37 +42,84 @@ flyte_version_int(const char *v)
 }
 
 /*
- * The create body a worker reads, from a CreateTaskRequest or a sync
- * call's CreateRequestHeader (plus its inputs, taken, or NULL): protojson
- * with proto field names, Flyte's "template" under our "task_template".
- * Sets *type to the template's task type (pointing into the body).
+ * The create body a worker reads, appended to out as JSON text, from a
+ * CreateTaskRequest or a sync call's CreateRequestHeader (plus its
+ * inputs, a LiteralMap, or NULL): the message's fields in protojson with
+ * proto names, then "inputs", then Flyte's "template" last as our
+ * "task_template", as the worker protocol's create has it.  Written
+ * within the input limits, nothing built as a tree.  Sets *type to the
+ * template's task type (pointing into m) and *version to its version.
+ * -1 with the reason in err and out as it was.
+ */
+int
+flyte_create_text(struct buf *out, const ProtobufCMessage *m,
+    const ProtobufCMessage *inputs, const char **type, int32_t *version,
+    char *err, size_t errlen)
+{
+	const ProtobufCFieldDescriptor	*f;
+	const Flyteidl__Core__TaskTemplate *t = NULL;
+	struct pbjson_gen		*pg;
+	size_t				 keep = out->buf_len;
+	int				 rc = -1;
+
+	f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor,
+	    "template");
+	if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+	    f->descriptor == &flyteidl__core__task_template__descriptor)
+		t = *(Flyteidl__Core__TaskTemplate *const *)
+		    ((const char *)m + f->offset);
+	if (t == NULL || t->type == NULL || t->type[0] == '\0') {
+		snprintf(err, errlen, "template.type must name the task type");
+		return -1;
+	}
+	if ((pg = pbjson_gen_new(out, PBJSON_PROTO_NAMES |
+	    PBJSON_LIMITS)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (pbjson_gen_open(pg) == -1 ||
+	    pbjson_gen_fields(pg, m, "template") == -1 ||
+	    (inputs != NULL &&
+	    pbjson_gen_member(pg, "inputs", inputs) == -1) ||
+	    pbjson_gen_member(pg, "task_template", &t->base) == -1 ||
+	    pbjson_gen_close(pg) == -1) {
+		snprintf(err, errlen, "%s", pbjson_gen_error(pg));
+		out->buf_len = keep;
+		goto fail;
+	}
+	*type = t->type;
+	*version = t->task_type_version;
+	rc = 0;
+fail:
+	pbjson_gen_free(pg);
+	return rc;
+}
+
+/*
+ * The same body as a new jansson tree (the Flyte REST front's); *type
+ * points into it.
  */
 json_t *
-flyte_create_body(const ProtobufCMessage *m, json_t *inputs,
+flyte_create_body(const ProtobufCMessage *m, const ProtobufCMessage *inputs,
     const char **type, int32_t *version, char *err, size_t errlen)
 {
-	json_t	*body, *tmpl, *t, *tv;
+	struct buf	 b;
+	json_t		*body;
 
-	if ((body = pbjson_encode(m, PBJSON_PROTO_NAMES)) == NULL) {
-		json_decref(inputs);
+	memset(&b, 0, sizeof(b));
+	if (flyte_create_text(&b, m, inputs, type, version, err,
+	    errlen) == -1) {
+		buf_release(&b);
+		return NULL;
+	}
+	body = pbjson_tree(b.buf_data, b.buf_len);
+	buf_release(&b);
+	if (body == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (inputs != NULL)
-		json_object_set_new(body, "inputs", inputs);
-	tmpl = json_object_get(body, "template");
-	t = json_object_get(tmpl, "type");
-	if (!json_is_string(t) || json_string_length(t) == 0) {
-		json_decref(body);
-		snprintf(err, errlen, "template.type must name the task type");
-		return NULL;
-	}
-	json_object_set(body, "task_template", tmpl);
-	json_object_del(body, "template");
-	tmpl = json_object_get(body, "task_template");
-	tv = json_object_get(tmpl, "task_type_version");
-	*version = json_is_integer(tv) ? (int32_t)json_integer_value(tv) : 0;
-	*type = json_string_value(json_object_get(tmpl, "type"));
+	*type = json_string_value(json_object_get(json_object_get(body,
+	    "task_template"), "type"));
 	return body;
 }
 

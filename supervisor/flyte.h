@@ -15,13 +15,18 @@
 #include "flyteidl/admin/agent.pb-c.h"
 #include "pbjson.h"
 
+struct buf;
 struct pool;
 
 /* flyte.c */
 const char	*flyte_version(int32_t, char *, size_t);
 int32_t		 flyte_version_int(const char *);
-json_t		*flyte_create_body(const ProtobufCMessage *, json_t *,
-		    const char **, int32_t *, char *, size_t);
+int		 flyte_create_text(struct buf *, const ProtobufCMessage *,
+		    const ProtobufCMessage *, const char **, int32_t *, char *,
+		    size_t);
+json_t		*flyte_create_body(const ProtobufCMessage *,
+		    const ProtobufCMessage *, const char **, int32_t *, char *,
+		    size_t);
 json_t		*flyte_resource_json(json_t *, char *, size_t);
 Flyteidl__Admin__Resource *flyte_resource(json_t *, char *, size_t);
 json_t		*flyte_query_body(const ProtobufCMessage *);

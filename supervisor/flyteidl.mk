@@ -83,6 +83,6 @@ supervisor_libflyteidl_a_SOURCES = $(FLYTEIDL_GEN) \
 	supervisor/pbjson.h
 supervisor_libflyteidl_a_CPPFLAGS = $(AM_CPPFLAGS) $(FLYTEIDL_CPPFLAGS)
 supervisor_libflyteidl_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(JANSSON_CFLAGS) \
-	$(CRYPTO_CFLAGS)
-FLYTEIDL_LIBS = supervisor/libflyteidl.a $(PROTOBUF_C_LIBS) $(JANSSON_LIBS) \
-	$(CRYPTO_LIBS)
+	$(YAJL_CFLAGS) $(CRYPTO_CFLAGS)
+# pbjson.c writes through protocol/'s buffers, UTF-8 rule and yajl reader.
+FLYTEIDL_LIBS = supervisor/libflyteidl.a $(PROTOCOL_LIBS) $(PROTOBUF_C_LIBS)

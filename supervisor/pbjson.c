@@ -1,11 +1,15 @@
 /*
- * protojson for protobuf-c messages: encode any message to jansson JSON and
- * decode JSON into any message, driven only by protobuf-c's descriptors,
- * with the protojson rules (json_name or proto names, 64-bit integers as
- * strings, enums by name, bytes as base64, maps, oneofs, omitted defaults)
- * and the well-known types Struct, Value, ListValue, Timestamp, Duration and
- * the wrappers as their plain JSON forms.  Decoding is strict: an unknown
- * field fails, and the error names the field's path.
+ * protojson for protobuf-c messages: write any message as JSON text through
+ * yajl's generator (the jansson tree, where one is wanted, is that text read
+ * back) and decode JSON into any message, driven only by protobuf-c's
+ * descriptors, with the protojson rules (json_name or proto names, 64-bit
+ * integers as strings, enums by name, bytes as base64, maps, oneofs,
+ * omitted defaults) and the well-known types Struct, Value, ListValue,
+ * Timestamp, Duration and the wrappers as their plain JSON forms.  The text
+ * is what a worker may read: UTF-8 as jansson reads it, a map key given
+ * twice written once, at most 64 deep, and with PBJSON_LIMITS within the
+ * other input limits.  Decoding is strict: an unknown field fails, and the
+ * error names the field's path.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,12 +21,14 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <yajl/yajl_gen.h>
 
+#include "nebula-protocol.h"
 #include "pbjson.h"
 
 #define PBJSON_NAME_MAX		128
 #define PBJSON_PATH_MAX		256
-#define PBJSON_DEPTH_MAX	64
+#define PBJSON_DEPTH_MAX	MSG_MAX_DEPTH	/* JSON nesting, both ways */
 
 struct pbjson_ctx {
 	int	 flags;
@@ -32,7 +38,6 @@ struct pbjson_ctx {
 	size_t	 errlen;
 };
 
-static json_t	*pbjson_enc_msg(const ProtobufCMessage *, int, int);
 static int	 pbjson_dec_into(struct pbjson_ctx *, ProtobufCMessage *,
 		    json_t *);
 static int	 pbjson_dec_value(struct pbjson_ctx *, ProtobufCMessage *,
@@ -392,83 +397,6 @@ pbjson_parse_duration(const char *s, int64_t *secs, int32_t *nanos)
 	return 0;
 }
 
-/* Encoding */
-
-static json_t *
-pbjson_enc_double(double v)
-{
-	if (isnan(v))
-		return json_string("NaN");
-	if (isinf(v))
-		return json_string(v > 0 ? "Infinity" : "-Infinity");
-	/* 3, not 3.0, as Go's protojson writes it; exact below 2^53. */
-	if (v == floor(v) && fabs(v) < 9007199254740992.0 &&
-	    !(v == 0 && signbit(v)))
-		return json_integer((json_int_t)v);
-	return json_real(v);
-}
-
-static json_t *
-pbjson_enc_scalar(const ProtobufCFieldDescriptor *f, const void *p, int flags,
-    int depth)
-{
-	char		 buf[32];
-	const ProtobufCEnumDescriptor	*ed;
-	const ProtobufCEnumValue	*ev;
-	const ProtobufCBinaryData	*bd;
-	json_t		*j;
-	char		*s;
-	int32_t		 e;
-
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-		return json_integer(*(const int32_t *)p);
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		return json_integer(*(const uint32_t *)p);
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-		snprintf(buf, sizeof(buf), "%" PRId64, *(const int64_t *)p);
-		return json_string(buf);
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		snprintf(buf, sizeof(buf), "%" PRIu64, *(const uint64_t *)p);
-		return json_string(buf);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return pbjson_enc_double(*(const float *)p);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return pbjson_enc_double(*(const double *)p);
-	case PROTOBUF_C_TYPE_BOOL:
-		return json_boolean(*(const protobuf_c_boolean *)p);
-	case PROTOBUF_C_TYPE_ENUM:
-		e = *(const int32_t *)p;
-		ed = f->descriptor;
-		if (strcmp(ed->name, "google.protobuf.NullValue") == 0)
-			return json_null();
-		ev = protobuf_c_enum_descriptor_get_value(ed, e);
-		return ev != NULL ? json_string(ev->name) : json_integer(e);
-	case PROTOBUF_C_TYPE_STRING:
-		s = *(char *const *)p;
-		return json_string(s != NULL ? s : "");
-	case PROTOBUF_C_TYPE_BYTES:
-		bd = p;
-		if ((s = pbjson_b64_encode(bd->data, bd->len)) == NULL)
-			return NULL;
-		j = json_string(s);
-		free(s);
-		return j;
-	case PROTOBUF_C_TYPE_MESSAGE:
-		if (*(ProtobufCMessage *const *)p == NULL)
-			return json_null();
-		return pbjson_enc_msg(*(ProtobufCMessage *const *)p, flags,
-		    depth + 1);
-	}
-	return NULL;
-}
-
 /* Is a singular field present (set, or not its default)? */
 static int
 pbjson_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
@@ -514,53 +442,391 @@ pbjson_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 	}
 }
 
-static json_t *
-pbjson_enc_map(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *m,
-    int flags, int depth)
+/* Encoding: protojson text written by yajl's generator. */
+
+struct pbjson_gen {
+	yajl_gen	 pg_g;
+	struct buf	*pg_buf;
+	int		 pg_flags;
+	int		 pg_depth;	/* objects and arrays open */
+	int		 pg_nomem;	/* the buffer could not grow */
+	char		 pg_err[128];
+};
+
+/* One map entry, for finding the keys given more than once. */
+struct pbjson_entry {
+	const ProtobufCFieldDescriptor	*pe_kf;
+	const char			*pe_e;
+	size_t				 pe_i;
+};
+
+#define PBJSON_MAP_SCAN		16	/* entries compared pairwise, not sorted */
+
+static int	 pbjson_gen_msg(struct pbjson_gen *, const ProtobufCMessage *);
+
+/* yajl writes token by token: the copy is inline while the room lasts. */
+static void
+pbjson_gen_print(void *ctx, const char *s, size_t len)
+{
+	struct pbjson_gen	*pg = ctx;
+	struct buf		*b = pg->pg_buf;
+
+	if (b->buf_cap - b->buf_len >= len) {
+		memcpy(b->buf_data + b->buf_len, s, len);
+		b->buf_len += len;
+	} else if (buf_append(b, s, len) == -1)
+		pg->pg_nomem = 1;
+}
+
+/* Keeps the first reason; -1. */
+static int
+pbjson_gen_fail(struct pbjson_gen *pg, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (pg->pg_err[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(pg->pg_err, sizeof(pg->pg_err), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int
+pbjson_gen_ok(struct pbjson_gen *pg, yajl_gen_status st)
+{
+	if (pg->pg_nomem)
+		return pbjson_gen_fail(pg, "out of memory");
+	if (st != yajl_gen_status_ok)
+		return pbjson_gen_fail(pg, "cannot write JSON (yajl %d)",
+		    (int)st);
+	return 0;
+}
+
+/*
+ * A string value or member name: UTF-8 as jansson and the workers read it
+ * (msg_utf8_len), and with PBJSON_LIMITS no longer than the input limit.
+ */
+static int
+pbjson_gen_str(struct pbjson_gen *pg, const char *s, size_t len, int name)
+{
+	const unsigned char	*p = (const unsigned char *)s, *end = p + len;
+	size_t			 n;
+
+	if ((pg->pg_flags & PBJSON_LIMITS) && len > MSG_MAX_STRING)
+		return pbjson_gen_fail(pg, "a %s over %d bytes (input limit "
+		    "max_string_bytes)", name ? "member name" : "string",
+		    MSG_MAX_STRING);
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((n = msg_utf8_len(p, end)) == 0)
+			return pbjson_gen_fail(pg, "a string that is not valid "
+			    "UTF-8");
+		p += n;
+	}
+	return pbjson_gen_ok(pg, yajl_gen_string(pg->pg_g,
+	    (const unsigned char *)s, len));
+}
+
+/* A name of ours (a field's, an enum value's): ASCII, short. */
+static int
+pbjson_gen_name(struct pbjson_gen *pg, const char *s)
+{
+	return pbjson_gen_ok(pg, yajl_gen_string(pg->pg_g,
+	    (const unsigned char *)s, strlen(s)));
+}
+
+/* Opens an object or array: the body counts 1, at most 64 deep. */
+static int
+pbjson_gen_open_c(struct pbjson_gen *pg, int array)
+{
+	if (++pg->pg_depth > PBJSON_DEPTH_MAX)
+		return pbjson_gen_fail(pg, "nested deeper than %d levels "
+		    "(input limit max_depth)", PBJSON_DEPTH_MAX);
+	return pbjson_gen_ok(pg, array ? yajl_gen_array_open(pg->pg_g) :
+	    yajl_gen_map_open(pg->pg_g));
+}
+
+static int
+pbjson_gen_close_c(struct pbjson_gen *pg, int array)
+{
+	pg->pg_depth--;
+	return pbjson_gen_ok(pg, array ? yajl_gen_array_close(pg->pg_g) :
+	    yajl_gen_map_close(pg->pg_g));
+}
+
+/*
+ * 3, not 3.0, as Go's protojson writes it (exact below 2^53); other reals
+ * as jansson writes them; NaN and the infinities as strings.
+ */
+static int
+pbjson_gen_double(struct pbjson_gen *pg, double v)
+{
+	json_t	*r;
+	char	 num[64];
+	size_t	 n;
+
+	if (isnan(v))
+		return pbjson_gen_name(pg, "NaN");
+	if (isinf(v))
+		return pbjson_gen_name(pg, v > 0 ? "Infinity" : "-Infinity");
+	if (v == floor(v) && fabs(v) < 9007199254740992.0 &&
+	    !(v == 0 && signbit(v)))
+		return pbjson_gen_ok(pg, yajl_gen_integer(pg->pg_g,
+		    (long long)v));
+	if ((r = json_real(v)) == NULL)
+		return pbjson_gen_fail(pg, "out of memory");
+	n = json_dumpb(r, num, sizeof(num), JSON_ENCODE_ANY);
+	json_decref(r);
+	if (n == 0 || n >= sizeof(num))
+		return pbjson_gen_fail(pg, "cannot write a number");
+	return pbjson_gen_ok(pg, yajl_gen_number(pg->pg_g, num, n));
+}
+
+/* One value of field f at p (a struct member or an array element). */
+static int
+pbjson_gen_scalar(struct pbjson_gen *pg, const ProtobufCFieldDescriptor *f,
+    const void *p)
+{
+	const ProtobufCEnumValue	*ev;
+	const ProtobufCBinaryData	*bd;
+	const ProtobufCMessage		*sm;
+	const char			*s;
+	char				 buf[32], *b64;
+	int				 rc;
+	int32_t				 e;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		return pbjson_gen_ok(pg, yajl_gen_integer(pg->pg_g,
+		    *(const int32_t *)p));
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		return pbjson_gen_ok(pg, yajl_gen_integer(pg->pg_g,
+		    *(const uint32_t *)p));
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		snprintf(buf, sizeof(buf), "%" PRId64, *(const int64_t *)p);
+		return pbjson_gen_name(pg, buf);
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		snprintf(buf, sizeof(buf), "%" PRIu64, *(const uint64_t *)p);
+		return pbjson_gen_name(pg, buf);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return pbjson_gen_double(pg, *(const float *)p);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return pbjson_gen_double(pg, *(const double *)p);
+	case PROTOBUF_C_TYPE_BOOL:
+		return pbjson_gen_ok(pg, yajl_gen_bool(pg->pg_g,
+		    *(const protobuf_c_boolean *)p));
+	case PROTOBUF_C_TYPE_ENUM:
+		e = *(const int32_t *)p;
+		if (strcmp(((const ProtobufCEnumDescriptor *)f->descriptor)->
+		    name, "google.protobuf.NullValue") == 0)
+			return pbjson_gen_ok(pg, yajl_gen_null(pg->pg_g));
+		if ((ev = protobuf_c_enum_descriptor_get_value(f->descriptor,
+		    e)) != NULL)
+			return pbjson_gen_name(pg, ev->name);
+		return pbjson_gen_ok(pg, yajl_gen_integer(pg->pg_g, e));
+	case PROTOBUF_C_TYPE_STRING:
+		s = *(char *const *)p;
+		return pbjson_gen_str(pg, s != NULL ? s : "",
+		    s != NULL ? strlen(s) : 0, 0);
+	case PROTOBUF_C_TYPE_BYTES:
+		bd = p;
+		if ((b64 = pbjson_b64_encode(bd->data, bd->len)) == NULL)
+			return pbjson_gen_fail(pg, "out of memory");
+		rc = pbjson_gen_str(pg, b64, strlen(b64), 0);
+		free(b64);
+		return rc;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		if ((sm = *(ProtobufCMessage *const *)p) == NULL)
+			return pbjson_gen_ok(pg, yajl_gen_null(pg->pg_g));
+		return pbjson_gen_msg(pg, sm);
+	}
+	return pbjson_gen_fail(pg, "unsupported field type");
+}
+
+/* Orders map keys of one type; 0 when they write the same name. */
+static int
+pbjson_key_cmp(const ProtobufCFieldDescriptor *kf, const char *a,
+    const char *b)
+{
+	const char	*sa, *sb;
+	uint64_t	 ua, ub;
+
+	a += kf->offset;
+	b += kf->offset;
+	switch (kf->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		sa = *(char *const *)a;
+		sb = *(char *const *)b;
+		return strcmp(sa != NULL ? sa : "", sb != NULL ? sb : "");
+	case PROTOBUF_C_TYPE_BOOL:
+		ua = *(const protobuf_c_boolean *)a != 0;
+		ub = *(const protobuf_c_boolean *)b != 0;
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		ua = *(const uint64_t *)a;
+		ub = *(const uint64_t *)b;
+		break;
+	default:
+		ua = *(const uint32_t *)a;
+		ub = *(const uint32_t *)b;
+		break;
+	}
+	return ua < ub ? -1 : ua > ub;
+}
+
+static int
+pbjson_entry_cmp(const void *a, const void *b)
+{
+	const struct pbjson_entry	*ea = a, *eb = b;
+	int				 c;
+
+	if ((c = pbjson_key_cmp(ea->pe_kf, ea->pe_e, eb->pe_e)) != 0)
+		return c;
+	return ea->pe_i < eb->pe_i ? -1 : ea->pe_i > eb->pe_i;
+}
+
+/*
+ * For each entry, the entry whose value its key writes: a key given more
+ * than once on the wire is written once, where it came first, with the
+ * value it came with last (as jansson's object set did); SIZE_MAX for the
+ * later ones, which write nothing.  use has n slots.
+ */
+static int
+pbjson_map_use(const ProtobufCFieldDescriptor *kf, ProtobufCMessage *const *arr,
+    size_t n, size_t *use)
+{
+	struct pbjson_entry	*es;
+	size_t			 i, j, a, b;
+
+	if (n <= PBJSON_MAP_SCAN) {
+		for (i = 0; i < n; i++) {
+			use[i] = i;
+			for (j = 0; j < i; j++)
+				if (pbjson_key_cmp(kf, (const char *)arr[j],
+				    (const char *)arr[i]) == 0)
+					break;
+			if (j < i) {
+				use[i] = SIZE_MAX;
+				continue;
+			}
+			for (j = i + 1; j < n; j++)
+				if (pbjson_key_cmp(kf, (const char *)arr[j],
+				    (const char *)arr[i]) == 0)
+					use[i] = j;
+		}
+		return 0;
+	}
+	if ((es = calloc(n, sizeof(*es))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		es[i].pe_kf = kf;
+		es[i].pe_e = (const char *)arr[i];
+		es[i].pe_i = i;
+		use[i] = SIZE_MAX;
+	}
+	qsort(es, n, sizeof(*es), pbjson_entry_cmp);
+	for (a = 0; a < n; a = b) {
+		for (b = a + 1; b < n && pbjson_key_cmp(kf, es[a].pe_e,
+		    es[b].pe_e) == 0; b++)
+			;
+		use[es[a].pe_i] = es[b - 1].pe_i;
+	}
+	free(es);
+	return 0;
+}
+
+/* A map key as its member name: the string, or the number or bool's text. */
+static int
+pbjson_gen_key(struct pbjson_gen *pg, const ProtobufCFieldDescriptor *kf,
+    const char *e)
+{
+	const void	*p = e + kf->offset;
+	const char	*s;
+	char		 buf[32];
+
+	switch (kf->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		s = *(char *const *)p;
+		return pbjson_gen_str(pg, s != NULL ? s : "",
+		    s != NULL ? strlen(s) : 0, 1);
+	case PROTOBUF_C_TYPE_BOOL:
+		return pbjson_gen_name(pg, *(const protobuf_c_boolean *)p ?
+		    "true" : "false");
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		snprintf(buf, sizeof(buf), "%" PRId64, *(const int64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		snprintf(buf, sizeof(buf), "%" PRIu64, *(const uint64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		snprintf(buf, sizeof(buf), "%" PRIu32, *(const uint32_t *)p);
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "%" PRId32, *(const int32_t *)p);
+		break;
+	}
+	return pbjson_gen_name(pg, buf);
+}
+
+/* A map field (or a Struct's fields) of m as one object. */
+static int
+pbjson_gen_map(struct pbjson_gen *pg, const ProtobufCFieldDescriptor *f,
+    const ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor	*ed = f->descriptor;
 	const ProtobufCFieldDescriptor		*kf = &ed->fields[0];
-	size_t		 n, i;
-	ProtobufCMessage *const *arr;
-	json_t		*obj, *k, *v;
-	char		 buf[32];
-	const char	*key;
+	const ProtobufCFieldDescriptor		*vf = &ed->fields[1];
+	ProtobufCMessage *const	*arr;
+	size_t			 n, i, one, *use = &one;
+	int			 rc = -1;
 
 	n = *(const size_t *)((const char *)m + f->quantifier_offset);
 	arr = *(ProtobufCMessage *const *const *)((const char *)m + f->offset);
-	if ((obj = json_object()) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		const char *e = (const char *)arr[i];
-
-		if ((k = pbjson_enc_scalar(kf, e + kf->offset, flags, depth)) ==
-		    NULL)
-			goto fail;
-		if (json_is_string(k))
-			key = json_string_value(k);
-		else if (json_is_boolean(k))
-			key = json_is_true(k) ? "true" : "false";
-		else {
-			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(k));
-			key = buf;
-		}
-		v = pbjson_enc_scalar(&ed->fields[1], e + ed->fields[1].offset,
-		    flags, depth);
-		if (v == NULL || json_object_set_new(obj, key, v) == -1) {
-			json_decref(k);
-			goto fail;
-		}
-		json_decref(k);
+	if (n > 1 && (use = calloc(n, sizeof(*use))) == NULL)
+		return pbjson_gen_fail(pg, "out of memory");
+	if (n == 1)
+		one = 0;
+	else if (n > 1 && pbjson_map_use(kf, arr, n, use) == -1) {
+		rc = pbjson_gen_fail(pg, "out of memory");
+		goto fail;
 	}
-	return obj;
+	if (pbjson_gen_open_c(pg, 0) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (use[i] == SIZE_MAX)
+			continue;
+		if (pbjson_gen_key(pg, kf, (const char *)arr[i]) == -1 ||
+		    pbjson_gen_scalar(pg, vf, (const char *)arr[use[i]] +
+		    vf->offset) == -1)
+			goto fail;
+	}
+	rc = pbjson_gen_close_c(pg, 0);
 fail:
-	json_decref(obj);
-	return NULL;
+	if (use != &one)
+		free(use);
+	return rc;
 }
 
-static json_t *
-pbjson_enc_wkt(const ProtobufCMessage *m, int flags, int depth)
+static int
+pbjson_gen_wkt(struct pbjson_gen *pg, const ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor	*d = m->descriptor;
 	const ProtobufCFieldDescriptor		*f;
@@ -569,139 +835,255 @@ pbjson_enc_wkt(const ProtobufCMessage *m, int flags, int depth)
 	int32_t		 nanos;
 	unsigned	 mo, dd;
 
-	if (pbjson_is(d, "google.protobuf.Struct")) {
-		f = pbjson_field(d, "fields");
-		return pbjson_enc_map(f, m, flags, depth);
-	}
-	if (pbjson_is(d, "google.protobuf.Timestamp") ||
-	    pbjson_is(d, "google.protobuf.Duration")) {
-		f = pbjson_field(d, "seconds");
-		secs = *(const int64_t *)((const char *)m + f->offset);
-		f = pbjson_field(d, "nanos");
-		nanos = *(const int32_t *)((const char *)m + f->offset);
-		if (nanos <= -1000000000 || nanos >= 1000000000)
-			return NULL;
-		if (pbjson_is(d, "google.protobuf.Duration")) {
-			pbjson_frac(frac, sizeof(frac),
-			    nanos < 0 ? -nanos : nanos);
-			snprintf(buf, sizeof(buf), "%s%" PRId64 "%ss",
-			    (secs < 0 || nanos < 0) ? "-" : "",
-			    secs < 0 ? -secs : secs, frac);
-			return json_string(buf);
-		}
-		if (nanos < 0)
-			return NULL;
-		pbjson_civil(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400,
-		    &y, &mo, &dd);
-		if (y < 1 || y > 9999)
-			return NULL;
-		secs = ((secs % 86400) + 86400) % 86400;
-		pbjson_frac(frac, sizeof(frac), nanos);
-		snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d%sZ",
-		    (int)y, mo, dd, (int)(secs / 3600), (int)(secs / 60 % 60),
-		    (int)(secs % 60), frac);
-		return json_string(buf);
-	}
+	if (pbjson_is(d, "google.protobuf.Struct"))
+		return pbjson_gen_map(pg, pbjson_field(d, "fields"), m);
 	/* A wrapper: its value alone. */
-	f = &d->fields[0];
-	return pbjson_enc_scalar(f, (const char *)m + f->offset, flags, depth);
+	if (!pbjson_is(d, "google.protobuf.Timestamp") &&
+	    !pbjson_is(d, "google.protobuf.Duration")) {
+		f = &d->fields[0];
+		return pbjson_gen_scalar(pg, f, (const char *)m + f->offset);
+	}
+	f = pbjson_field(d, "seconds");
+	secs = *(const int64_t *)((const char *)m + f->offset);
+	f = pbjson_field(d, "nanos");
+	nanos = *(const int32_t *)((const char *)m + f->offset);
+	if (nanos <= -1000000000 || nanos >= 1000000000)
+		return pbjson_gen_fail(pg, "a %s out of range", d->short_name);
+	if (pbjson_is(d, "google.protobuf.Duration")) {
+		pbjson_frac(frac, sizeof(frac), nanos < 0 ? -nanos : nanos);
+		snprintf(buf, sizeof(buf), "%s%" PRId64 "%ss",
+		    (secs < 0 || nanos < 0) ? "-" : "",
+		    secs < 0 ? -secs : secs, frac);
+		return pbjson_gen_name(pg, buf);
+	}
+	if (nanos < 0)
+		return pbjson_gen_fail(pg, "a %s out of range", d->short_name);
+	pbjson_civil(secs >= 0 ? secs / 86400 : (secs - 86399) / 86400,
+	    &y, &mo, &dd);
+	if (y < 1 || y > 9999)
+		return pbjson_gen_fail(pg, "a %s out of range", d->short_name);
+	secs = ((secs % 86400) + 86400) % 86400;
+	pbjson_frac(frac, sizeof(frac), nanos);
+	snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d%sZ",
+	    (int)y, mo, dd, (int)(secs / 3600), (int)(secs / 60 % 60),
+	    (int)(secs % 60), frac);
+	return pbjson_gen_name(pg, buf);
 }
 
-static json_t *
-pbjson_enc_msg(const ProtobufCMessage *m, int flags, int depth)
+/* The present fields of m as members, but the one named skip (or NULL). */
+static int
+pbjson_gen_members(struct pbjson_gen *pg, const ProtobufCMessage *m,
+    const char *skip)
+{
+	const ProtobufCMessageDescriptor	*d = m->descriptor;
+	const ProtobufCFieldDescriptor		*f;
+	const char	*base = (const char *)m, *name, *arr;
+	char		 jname[PBJSON_NAME_MAX];
+	size_t		 k, n, es;
+	unsigned	 fi;
+
+	for (fi = 0; fi < d->n_fields; fi++) {
+		f = &d->fields[fi];
+		if (skip != NULL && strcmp(f->name, skip) == 0)
+			continue;
+		n = 0;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if ((n = *(const size_t *)(base +
+			    f->quantifier_offset)) == 0)
+				continue;
+		} else if (!pbjson_present(m, f))
+			continue;
+		name = f->name;
+		if (!(pg->pg_flags & PBJSON_PROTO_NAMES)) {
+			if (pbjson_json_name(f->name, jname,
+			    sizeof(jname)) == -1)
+				return pbjson_gen_fail(pg, "a field name too "
+				    "long");
+			name = jname;
+		}
+		if (pbjson_gen_name(pg, name) == -1)
+			return -1;
+		if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+			if (pbjson_gen_scalar(pg, f, base + f->offset) == -1)
+				return -1;
+			continue;
+		}
+		if (pbjson_is_map(f)) {
+			if (pbjson_gen_map(pg, f, m) == -1)
+				return -1;
+			continue;
+		}
+		es = pbjson_elem_size(f->type);
+		arr = *(const char *const *)(base + f->offset);
+		if (pbjson_gen_open_c(pg, 1) == -1)
+			return -1;
+		for (k = 0; k < n; k++)
+			if (pbjson_gen_scalar(pg, f, arr + k * es) == -1)
+				return -1;
+		if (pbjson_gen_close_c(pg, 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Any message: an object of its fields, or a well-known type's JSON. */
+static int
+pbjson_gen_msg(struct pbjson_gen *pg, const ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor	*d = m->descriptor;
 	const ProtobufCFieldDescriptor		*f;
 	const char	*base = (const char *)m;
-	char		 jname[PBJSON_NAME_MAX];
-	const char	*name;
-	json_t		*obj = NULL, *v, *arr;
-	size_t		 k, n, es;
+	size_t		 k, n;
 	unsigned	 fi;
 
-	if (depth > PBJSON_DEPTH_MAX)
-		return NULL;
+	/* Only Google's well-known types are read by name. */
+	if (strncmp(d->name, "google.protobuf.", 16) != 0) {
+		if (pbjson_gen_open_c(pg, 0) == -1 ||
+		    pbjson_gen_members(pg, m, NULL) == -1)
+			return -1;
+		return pbjson_gen_close_c(pg, 0);
+	}
 	if (pbjson_is(d, "google.protobuf.Value")) {
 		for (fi = 0; fi < d->n_fields; fi++) {
 			f = &d->fields[fi];
 			if (pbjson_present(m, f))
-				return pbjson_enc_scalar(f, base + f->offset,
-				    flags, depth);
+				return pbjson_gen_scalar(pg, f, base +
+				    f->offset);
 		}
-		return json_null();
+		return pbjson_gen_ok(pg, yajl_gen_null(pg->pg_g));
 	}
 	if (pbjson_is(d, "google.protobuf.ListValue")) {
 		f = pbjson_field(d, "values");
 		n = *(const size_t *)(base + f->quantifier_offset);
-		if ((arr = json_array()) == NULL)
-			return NULL;
-		for (k = 0; k < n; k++) {
-			v = pbjson_enc_msg((*(ProtobufCMessage *const *const *)
-			    (base + f->offset))[k], flags, depth + 1);
-			if (v == NULL || json_array_append_new(arr, v) == -1) {
-				json_decref(arr);
-				return NULL;
-			}
-		}
-		return arr;
+		if (pbjson_gen_open_c(pg, 1) == -1)
+			return -1;
+		for (k = 0; k < n; k++)
+			if (pbjson_gen_scalar(pg, f, *(const char *const *)
+			    (base + f->offset) + k * sizeof(void *)) == -1)
+				return -1;
+		return pbjson_gen_close_c(pg, 1);
 	}
 	if (pbjson_is(d, "google.protobuf.Struct") ||
 	    pbjson_is(d, "google.protobuf.Timestamp") ||
 	    pbjson_is(d, "google.protobuf.Duration") || pbjson_is_wrapper(d))
-		return pbjson_enc_wkt(m, flags, depth);
-
-	if ((obj = json_object()) == NULL)
-		return NULL;
-	for (fi = 0; fi < d->n_fields; fi++) {
-		f = &d->fields[fi];
-		name = f->name;
-		if (!(flags & PBJSON_PROTO_NAMES)) {
-			if (pbjson_json_name(f->name, jname,
-			    sizeof(jname)) == -1)
-				goto fail;
-			name = jname;
-		}
-		n = f->label == PROTOBUF_C_LABEL_REPEATED ?
-		    *(const size_t *)(base + f->quantifier_offset) : 0;
-		if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-			if (!pbjson_present(m, f))
-				continue;
-			v = pbjson_enc_scalar(f, base + f->offset, flags,
-			    depth);
-		} else if (n == 0)
-			continue;
-		else if (pbjson_is_map(f))
-			v = pbjson_enc_map(f, m, flags, depth + 1);
-		else {
-			es = pbjson_elem_size(f->type);
-			if ((v = json_array()) == NULL)
-				goto fail;
-			for (k = 0; k < n; k++) {
-				arr = pbjson_enc_scalar(f,
-				    *(const char *const *)(base + f->offset) +
-				    k * es, flags, depth);
-				if (arr == NULL ||
-				    json_array_append_new(v, arr) == -1) {
-					json_decref(v);
-					goto fail;
-				}
-			}
-		}
-		if (v == NULL || json_object_set_new(obj, name, v) == -1)
-			goto fail;
-	}
-	return obj;
-fail:
-	json_decref(obj);
-	return NULL;
+		return pbjson_gen_wkt(pg, m);
+	if (pbjson_gen_open_c(pg, 0) == -1 ||
+	    pbjson_gen_members(pg, m, NULL) == -1)
+		return -1;
+	return pbjson_gen_close_c(pg, 0);
 }
 
+/*
+ * A writer of protojson text appended to b (borrowed) with the flags
+ * PBJSON_PROTO_NAMES and PBJSON_LIMITS.  After a failure its text is
+ * unusable: the caller drops what it appended.
+ */
+struct pbjson_gen *
+pbjson_gen_new(struct buf *b, int flags)
+{
+	struct pbjson_gen	*pg;
+
+	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+		return NULL;
+	pg->pg_buf = b;
+	pg->pg_flags = flags;
+	if ((pg->pg_g = yajl_gen_alloc(NULL)) == NULL ||
+	    !yajl_gen_config(pg->pg_g, yajl_gen_print_callback,
+	    pbjson_gen_print, pg)) {
+		pbjson_gen_free(pg);
+		return NULL;
+	}
+	return pg;
+}
+
+void
+pbjson_gen_free(struct pbjson_gen *pg)
+{
+	if (pg == NULL)
+		return;
+	if (pg->pg_g != NULL)
+		yajl_gen_free(pg->pg_g);
+	free(pg);
+}
+
+/* Why the last call failed. */
+const char *
+pbjson_gen_error(const struct pbjson_gen *pg)
+{
+	return pg->pg_err[0] != '\0' ? pg->pg_err : "cannot write JSON";
+}
+
+/* A whole message as one JSON value. */
+int
+pbjson_gen_message(struct pbjson_gen *pg, const ProtobufCMessage *m)
+{
+	if (m == NULL)
+		return pbjson_gen_fail(pg, "no message");
+	return pbjson_gen_msg(pg, m);
+}
+
+/* An object of one's own making: open, members, close. */
+int
+pbjson_gen_open(struct pbjson_gen *pg)
+{
+	return pbjson_gen_open_c(pg, 0);
+}
+
+int
+pbjson_gen_close(struct pbjson_gen *pg)
+{
+	return pbjson_gen_close_c(pg, 0);
+}
+
+/* The fields of m as members of the open object, but the one named skip. */
+int
+pbjson_gen_fields(struct pbjson_gen *pg, const ProtobufCMessage *m,
+    const char *skip)
+{
+	return pbjson_gen_members(pg, m, skip);
+}
+
+/* One member of the open object: name, then the message m. */
+int
+pbjson_gen_member(struct pbjson_gen *pg, const char *name,
+    const ProtobufCMessage *m)
+{
+	if (pbjson_gen_name(pg, name) == -1)
+		return -1;
+	return pbjson_gen_message(pg, m);
+}
+
+/*
+ * The tree of text this writer made: built by yajl (protocol/jscan.c)
+ * when it reads it as jansson would, else by jansson.
+ */
+json_t *
+pbjson_tree(const char *text, size_t len)
+{
+	json_t	*j;
+
+	if ((j = jscan_load(text, len, PBJSON_DEPTH_MAX, NULL)) != NULL)
+		return j;
+	return json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+	    NULL);
+}
+
+/* The same text as a tree. */
 json_t *
 pbjson_encode(const ProtobufCMessage *m, int flags)
 {
-	if (m == NULL)
+	struct pbjson_gen	*pg;
+	struct buf		 b;
+	json_t			*j = NULL;
+
+	memset(&b, 0, sizeof(b));
+	if (m == NULL || (pg = pbjson_gen_new(&b, flags)) == NULL)
 		return NULL;
-	return pbjson_enc_msg(m, flags, 0);
+	if (pbjson_gen_msg(pg, m) == 0)
+		j = pbjson_tree(b.buf_data, b.buf_len);
+	pbjson_gen_free(pg);
+	buf_release(&b);
+	return j;
 }
 
 /* Decoding */

@@ -3,8 +3,10 @@
  * generated messages: round trips of a TaskTemplate and a LiteralMap, both
  * field namings, strict refusal of unknown fields with their path, 64-bit
  * integers as strings, bytes in both base64 alphabets, Structs with nested
- * lists, Timestamp and Duration, enums, oneofs and omitted defaults; and
- * the arena the gRPC front unpacks requests into (supervisor/pbarena.c).
+ * lists, Timestamp and Duration, enums, oneofs and omitted defaults; the
+ * text writer (pbjson_gen_*): compact text, a map key given twice written
+ * once, UTF-8 as jansson reads it, the input limits; and the arena the
+ * gRPC front unpacks requests into (supervisor/pbarena.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 
 #include "flyteidl/admin/agent.pb-c.h"
+#include "nebula-protocol.h"
 #include "pbjson.h"
 
 static json_t *
@@ -421,6 +424,252 @@ test_pbjson_enums_oneofs_and_defaults(void **state)
 }
 
 /*
+ * m written as text: open, the member "t" with m, close (the shape of a
+ * create body: the body counts 1).  0 with the text NUL-terminated in b,
+ * or -1 with the reason in err.
+ */
+static int
+gen_member(struct buf *b, const ProtobufCMessage *m, int flags, char *err,
+    size_t errlen)
+{
+	struct pbjson_gen	*pg;
+	int			 rc = -1;
+
+	buf_reset(b);
+	err[0] = '\0';
+	pg = pbjson_gen_new(b, flags);
+	assert_non_null(pg);
+	if (pbjson_gen_open(pg) == -1 || pbjson_gen_member(pg, "t", m) == -1 ||
+	    pbjson_gen_close(pg) == -1)
+		snprintf(err, errlen, "%s", pbjson_gen_error(pg));
+	else if (buf_append(b, "", 1) == 0)
+		rc = 0;
+	pbjson_gen_free(pg);
+	return rc;
+}
+
+static void
+test_pbjson_gen_writes_compact_text_in_field_order(void **state)
+{
+	ProtobufCMessage	*m;
+	struct pbjson_gen	*pg;
+	struct buf		 b;
+	char			 err[256];
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	m = dec(&flyteidl__core__task_template__descriptor,
+	    task_template_proto, err, sizeof(err));
+	assert_non_null(m);
+	pg = pbjson_gen_new(&b, PBJSON_PROTO_NAMES);
+	assert_non_null(pg);
+	assert_int_equal(pbjson_gen_message(pg, m), 0);
+	assert_int_equal(buf_append(&b, "", 1), 0);
+	assert_string_equal(b.buf_data,
+	    "{\"id\":{\"resource_type\":\"TASK\",\"project\":\"p\","
+	    "\"domain\":\"d\",\"name\":\"t\",\"version\":\"v1\"},"
+	    "\"type\":\"bigquery_query_job_task\",\"metadata\":"
+	    "{\"discoverable\":true,\"timeout\":\"1.500s\","
+	    "\"retries\":{\"retries\":3}},\"custom\":{\"Location\":\"EU\","
+	    "\"n\":3,\"ratio\":0.25,\"nested\":{\"list\":[1,\"x\","
+	    "[true,null,{\"deep\":[]}]]}},\"container\":{\"image\":\"img\","
+	    "\"args\":[\"--x\",\"1\"]},\"task_type_version\":2,"
+	    "\"config\":{\"a\":\"b\"}}");
+	pbjson_gen_free(pg);
+
+	/* A message's fields but one, then members of one's own. */
+	buf_reset(&b);
+	pg = pbjson_gen_new(&b, PBJSON_PROTO_NAMES);
+	assert_int_equal(pbjson_gen_open(pg), 0);
+	assert_int_equal(pbjson_gen_fields(pg, m, "custom"), 0);
+	assert_int_equal(pbjson_gen_member(pg, "again",
+	    &((Flyteidl__Core__TaskTemplate *)m)->id->base), 0);
+	assert_int_equal(pbjson_gen_close(pg), 0);
+	assert_int_equal(buf_append(&b, "", 1), 0);
+	assert_null(strstr(b.buf_data, "custom"));
+	assert_non_null(strstr(b.buf_data, "\"config\":{\"a\":\"b\"},"
+	    "\"again\":{\"resource_type\":\"TASK\""));
+	pbjson_gen_free(pg);
+	protobuf_c_message_free_unpacked(m, NULL);
+	buf_release(&b);
+}
+
+/* n Struct entries: key k[i], number value v[i]. */
+static void
+struct_fill(Google__Protobuf__Struct *st,
+    Google__Protobuf__Struct__FieldsEntry *es,
+    Google__Protobuf__Struct__FieldsEntry **ep, Google__Protobuf__Value *vs,
+    char (*keys)[8], size_t n, const int *k, const double *v)
+{
+	size_t	 i;
+
+	google__protobuf__struct__init(st);
+	for (i = 0; i < n; i++) {
+		google__protobuf__struct__fields_entry__init(&es[i]);
+		google__protobuf__value__init(&vs[i]);
+		snprintf(keys[i], sizeof(keys[i]), "k%d", k[i]);
+		es[i].key = keys[i];
+		vs[i].kind_case = GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE;
+		vs[i].number_value = v[i];
+		es[i].value = &vs[i];
+		ep[i] = &es[i];
+	}
+	st->n_fields = n;
+	st->fields = ep;
+}
+
+/*
+ * A Struct's key (or a map's) given twice on the wire is written once,
+ * where it first came, with the value it came with last: as jansson's
+ * object kept it, checked against jansson for a few entries (compared
+ * pairwise) and for many (sorted).
+ */
+static void
+test_pbjson_gen_writes_a_key_given_twice_once(void **state)
+{
+	static const size_t			 sizes[] = { 3, 16, 17, 200 };
+	Google__Protobuf__Struct		 st;
+	Google__Protobuf__Struct__FieldsEntry	 es[200], *ep[200];
+	Google__Protobuf__Value			 vs[200];
+	char					 keys[200][8], err[256];
+	int					 k[200];
+	double					 v[200];
+	struct buf				 b;
+	json_t					*want, *t, *tree;
+	char					*ws;
+	size_t					 i, si, n;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+		n = sizes[si];
+		want = json_object();
+		for (i = 0; i < n; i++) {
+			/* Keys repeat, out of order; values all differ. */
+			k[i] = (int)((i * 7) % (n / 3 + 1));
+			v[i] = (double)i;
+			snprintf(keys[i], sizeof(keys[i]), "k%d", k[i]);
+			json_object_set_new(want, keys[i], json_integer(
+			    (json_int_t)i));
+		}
+		struct_fill(&st, es, ep, vs, keys, n, k, v);
+		assert_int_equal(gen_member(&b, &st.base, PBJSON_LIMITS, err,
+		    sizeof(err)), 0);
+		t = json_pack("{s:O}", "t", want);
+		ws = json_dumps(t, JSON_COMPACT);
+		assert_string_equal(b.buf_data, ws);
+		free(ws);
+		tree = pbjson_encode(&st.base, 0);
+		assert_true(json_equal(tree, want));
+		json_decref(tree);
+		json_decref(t);
+		json_decref(want);
+	}
+	buf_release(&b);
+}
+
+/* Structs nested n deep: s[0] holds s[1] under "d", and so on. */
+static void
+struct_chain(Google__Protobuf__Struct *s,
+    Google__Protobuf__Struct__FieldsEntry *es,
+    Google__Protobuf__Struct__FieldsEntry **ep, Google__Protobuf__Value *vs,
+    size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		google__protobuf__struct__init(&s[i]);
+		if (i + 1 == n)
+			break;
+		google__protobuf__struct__fields_entry__init(&es[i]);
+		google__protobuf__value__init(&vs[i]);
+		es[i].key = "d";
+		vs[i].kind_case = GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE;
+		vs[i].struct_value = &s[i + 1];
+		es[i].value = &vs[i];
+		ep[i] = &es[i];
+		s[i].n_fields = 1;
+		s[i].fields = &ep[i];
+	}
+}
+
+/*
+ * The input limits of what goes to a worker, in msg_limits_check's words:
+ * 64 deep with the body counting 1, strings and member names up to 1 MiB
+ * (those only with PBJSON_LIMITS); and strings that jansson would not read
+ * as UTF-8 (a surrogate, an overlong form) refused with or without.
+ */
+static void
+test_pbjson_gen_refuses_past_the_input_limits(void **state)
+{
+	Google__Protobuf__Struct		 s[70];
+	Google__Protobuf__Struct__FieldsEntry	 es[70], *ep[70];
+	Google__Protobuf__Value			 vs[70], v;
+	struct buf				 b;
+	char					 err[256], *big;
+	json_t					*tree;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	/* The body, then 63 Structs: 64 deep. */
+	struct_chain(s, es, ep, vs, 63);
+	assert_int_equal(gen_member(&b, &s[0].base, PBJSON_LIMITS, err,
+	    sizeof(err)), 0);
+	struct_chain(s, es, ep, vs, 64);
+	assert_int_equal(gen_member(&b, &s[0].base, PBJSON_LIMITS, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "nested deeper than 64 levels (input limit "
+	    "max_depth)");
+	/* The tree form: 64 Structs are 64 deep, 65 too deep. */
+	tree = pbjson_encode(&s[0].base, 0);
+	assert_non_null(tree);
+	json_decref(tree);
+	struct_chain(s, es, ep, vs, 65);
+	assert_null(pbjson_encode(&s[0].base, 0));
+
+	big = malloc(MSG_MAX_STRING + 2);
+	assert_non_null(big);
+	memset(big, 'x', MSG_MAX_STRING + 1);
+	big[MSG_MAX_STRING + 1] = '\0';
+	google__protobuf__value__init(&v);
+	v.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE;
+	v.string_value = big;
+	assert_int_equal(gen_member(&b, &v.base, PBJSON_LIMITS, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "a string over 1048576 bytes (input limit "
+	    "max_string_bytes)");
+	assert_int_equal(gen_member(&b, &v.base, 0, err, sizeof(err)), 0);
+	big[MSG_MAX_STRING] = '\0';
+	assert_int_equal(gen_member(&b, &v.base, PBJSON_LIMITS, err,
+	    sizeof(err)), 0);
+	assert_int_equal(b.buf_len, MSG_MAX_STRING + 9);
+
+	/* A member name (a Struct's key) one byte over. */
+	big[MSG_MAX_STRING] = 'x';
+	struct_chain(s, es, ep, vs, 2);
+	es[0].key = big;
+	assert_int_equal(gen_member(&b, &s[0].base, PBJSON_LIMITS, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "a member name over 1048576 bytes (input "
+	    "limit max_string_bytes)");
+	free(big);
+
+	/* UTF-8 as jansson and the workers read it. */
+	v.string_value = "\xed\xa0\x80";
+	assert_int_equal(gen_member(&b, &v.base, 0, err, sizeof(err)), -1);
+	assert_string_equal(err, "a string that is not valid UTF-8");
+	v.string_value = "a\xc0\xaf";
+	assert_int_equal(gen_member(&b, &v.base, PBJSON_LIMITS, err,
+	    sizeof(err)), -1);
+	v.string_value = "\xe2\x82\xac \xf0\x9f\x98\x80 \x01\"";
+	assert_int_equal(gen_member(&b, &v.base, PBJSON_LIMITS, err,
+	    sizeof(err)), 0);
+	assert_string_equal(b.buf_data,
+	    "{\"t\":\"\xe2\x82\xac \xf0\x9f\x98\x80 \\u0001\\\"\"}");
+	buf_release(&b);
+}
+
+/*
  * A request unpacked into an arena smaller than it reads back whole, the
  * arena's kept block grows to fit it once reset, and the next request of
  * the same size fits without growing again; a truncated message is
@@ -493,6 +742,10 @@ main(void)
 		cmocka_unit_test(test_pbjson_struct_with_nested_lists),
 		cmocka_unit_test(test_pbjson_timestamp_and_duration),
 		cmocka_unit_test(test_pbjson_enums_oneofs_and_defaults),
+		cmocka_unit_test(
+		    test_pbjson_gen_writes_compact_text_in_field_order),
+		cmocka_unit_test(test_pbjson_gen_writes_a_key_given_twice_once),
+		cmocka_unit_test(test_pbjson_gen_refuses_past_the_input_limits),
 		cmocka_unit_test(
 		    test_pbarena_unpacks_and_keeps_a_block_for_the_next_request),
 	};
