@@ -18,3 +18,8 @@ EXTRA_DIST += tests/e2e/api_grpc_tls.sh
 # Hostile HTTP/2 peers against the real daemon's Flyte services.
 TESTS += tests/e2e/api_grpc_hostile.sh
 EXTRA_DIST += tests/e2e/api_grpc_hostile.sh tests/grpc/h2_hostile_daemon.py
+# The input limits on the gRPC CreateTask path, hand-built messages against
+# the real daemon and a worker recording the lines it gets.
+TESTS += tests/e2e/grpc_limits.sh
+EXTRA_DIST += tests/e2e/grpc_limits.sh tests/grpc/grpc_limits.py \
+	tests/grpc/rawrecord_worker.py
