@@ -81,6 +81,7 @@ start_daemon() {
 	if [ -n "$conf" ]; then
 		set -- -c "$conf" "$@"
 	fi
+	: >"$DAEMON_LOG"	# there before the first read below
 	"$NEBULA_PLUGIND" -l 127.0.0.1:0 "$@" 2>"$DAEMON_LOG" &
 	DAEMON_PID=$!
 	i=0
