@@ -76,4 +76,24 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
 	echo "# systemd-analyze not found (package systemd): verify skipped"
 fi
+# A plugin author's build: the installed SDK's pkg-config file alone links
+# a plugin (echo's source) that then says hello.
+pc=$(find "$dest" -name nebula-worker.pc | head -n 1)
+lib=$(find "$dest" -name libnebula-protocol.a | head -n 1)
+san=
+nm "$lib" 2>/dev/null | grep -q __asan && san="-fsanitize=address,undefined"
+# shellcheck disable=SC2046,SC2086
+if [ -n "$pc" ] && cc -std=c11 $san -o "$E2E_TMP/myecho" \
+    "$top_srcdir/plugins/echo/nebula-echo.c" $(PKG_CONFIG_SYSROOT_DIR="$dest" \
+    PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --cflags --libs \
+    nebula-worker) >"$E2E_TMP/cc.log" 2>&1; then
+	pass "a plugin builds with pkg-config --cflags --libs nebula-worker"
+	case $("$E2E_TMP/myecho" </dev/null | head -n 1) in
+	*'"hello"'*) pass "and says hello" ;;
+	*) fail "and says hello" ;;
+	esac
+else
+	fail "a plugin builds with pkg-config --cflags --libs nebula-worker"
+	sed 's/^/#   /' "$E2E_TMP/cc.log"
+fi
 finish

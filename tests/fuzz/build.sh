@@ -46,7 +46,8 @@ sources() {
 		    "protocol/request.c" ;;
 	fuzz_rid)
 		echo "tests/fuzz/fuzz_rid.c protocol/buf.c protocol/jgen.c" \
-		    "protocol/request.c protocol/rid.c" ;;
+		    "protocol/jscan.c protocol/msg.c protocol/request.c" \
+		    "protocol/rid.c" ;;
 	*)
 		echo "build.sh: no target $1" >&2
 		exit 1 ;;
@@ -59,7 +60,7 @@ libs() {
 	fuzz_h2)	echo "-lnghttp2 -lev -lssl -lcrypto" ;;
 	fuzz_http)	echo "-lhttp_parser -lev -ljansson -lyajl -lssl -lcrypto -lm" ;;
 	fuzz_line)	echo "-ljansson -lyajl" ;;
-	fuzz_rid)	echo "-ljansson -lyajl -lcrypto" ;;
+	fuzz_rid)	echo "-ljansson -lyajl -lcrypto -lm" ;;
 	esac
 }
 

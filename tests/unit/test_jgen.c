@@ -25,6 +25,8 @@ same(json_t *a, json_t *b)
 	json_t		*v;
 	size_t		 i;
 
+	if (a == NULL || b == NULL)
+		return a == b;
 	if (json_typeof(a) != json_typeof(b) || !json_equal(a, b))
 		return 0;
 	if (json_is_object(a)) {
