@@ -14,7 +14,8 @@ bench_slowworker_LDADD = $(PROTOCOL_LIBS)
 EXTRA_DIST += bench/analysis.md bench/bodies.py bench/create.lua \
 	bench/create16k.lua bench/flyte.lua bench/grpc_peer.py bench/noread.py \
 	bench/get.lua bench/nginx.conf bench/profile.sh bench/report.lua \
-	bench/report.py bench/results.md bench/run.sh bench/uvicorn_nodelay.py
+	bench/report.py bench/results.md bench/run.sh bench/uvicorn_nodelay.py \
+	bench/parsers.c bench/parsers.sh bench/parsers_simdjson.cc bench/cg-grpc.sh
 
 .PHONY: bench
 bench: supervisor/nebula-plugind plugins/echo/nebula-echo \
