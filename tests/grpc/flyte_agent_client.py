@@ -56,19 +56,8 @@ from flyteidl.admin import agent_pb2 as A  # noqa: E402
 from flyteidl.core import literals_pb2 as L  # noqa: E402
 from flyteidl.core import tasks_pb2 as T  # noqa: E402
 from flyteidl.core import execution_pb2 as E  # noqa: E402
-
-FAILED = 0
-
-
-def ok(name, cond, detail=""):
-    global FAILED
-    if cond:
-        print("ok - " + name)
-    else:
-        FAILED += 1
-        print("not ok - " + name)
-        if detail:
-            print("#   " + str(detail).replace("\n", " ")[:400])
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
 
 
 def md():
@@ -165,7 +154,7 @@ if ONLY == "auth":
     c, _ = code_of(lambda: async_stub.CreateTask(A.CreateTaskRequest(
         template=template("echo"), inputs=inputs(x=1)), metadata=md()))
     ok("good token creates", c == grpc.StatusCode.OK, c)
-    sys.exit(FAILED)
+    sys.exit(tap.FAILED)
 
 if ONLY == "tls":
     r = meta_stub.ListAgents(A.ListAgentsRequest(), metadata=md())
@@ -178,7 +167,7 @@ if ONLY == "tls":
                            metadata=md())
     ok("GetTask over TLS: typed outputs",
        g.resource.outputs.literals["t"].scalar.primitive.integer == 1, g)
-    sys.exit(FAILED)
+    sys.exit(tap.FAILED)
 
 NONREC = A.AgentError.NON_RECOVERABLE
 REC = A.AgentError.RECOVERABLE
@@ -306,7 +295,7 @@ if ONLY == "bigquery":
     ok("a template without query: INVALID_ARGUMENT naming the field",
        c == grpc.StatusCode.INVALID_ARGUMENT and
        "task_template.custom" in d and "query" in d, (c, d))
-    sys.exit(FAILED)
+    sys.exit(tap.FAILED)
 
 if ONLY == "databricks":
     def run(name):
@@ -353,7 +342,7 @@ if ONLY == "databricks":
     ok("a run without tasks: INVALID_ARGUMENT naming the field",
        c == grpc.StatusCode.INVALID_ARGUMENT and
        "task_template.custom.tasks" in d, (c, d))
-    sys.exit(FAILED)
+    sys.exit(tap.FAILED)
 
 # Metadata service.
 r = meta_stub.ListAgents(A.ListAgentsRequest(), metadata=md())
@@ -692,4 +681,4 @@ health = chan.unary_unary("/grpc.health.v1.Health/Check",
                           response_deserializer=lambda b: b)
 ok("grpc.health.v1.Health/Check: SERVING", health(b"") == b"\x08\x01")
 
-sys.exit(FAILED)
+sys.exit(tap.FAILED)

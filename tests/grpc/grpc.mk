@@ -8,7 +8,7 @@ tests_grpc_grpc_testserver_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
 tests_grpc_grpc_testserver_LDADD = $(NEBULAD_LIBS)
 TESTS += tests/e2e/grpc_transport.sh
 EXTRA_DIST += tests/e2e/grpc_transport.sh tests/grpc/grpc_client.py \
-	tests/grpc/h2_hostile.py
+	tests/grpc/h2_hostile.py tests/grpc/tap.py
 # Flyte's services on the real daemon, with the Python stubs of gen-stubs.sh.
 TESTS += tests/e2e/api_grpc.sh
 EXTRA_DIST += tests/e2e/api_grpc.sh tests/grpc/flyte_agent_client.py

@@ -7,19 +7,8 @@ per check and exits 1 if any failed."""
 import sys
 
 import grpc
-
-FAILED = 0
-
-
-def report(name, good, why=""):
-    global FAILED
-    if good:
-        print("ok - " + name)
-    else:
-        FAILED += 1
-        print("not ok - " + name)
-        if why:
-            print("#   " + str(why).replace("\n", "\n#   "))
+import tap  # noqa: E402
+from tap import ok as report  # noqa: E402
 
 
 def code_of(fn):
@@ -96,7 +85,7 @@ def main():
     got = unary("/test.Test/Echo")(b"after", timeout=30)
     report("the channel still serves after them", got == b"after", got)
     ch.close()
-    return 1 if FAILED else 0
+    return 1 if tap.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -28,20 +28,10 @@ import grpc  # noqa: E402
 from google.protobuf import struct_pb2  # noqa: E402
 from flyteidl.admin import agent_pb2 as A  # noqa: E402
 from flyteidl.core import tasks_pb2 as T  # noqa: E402
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
 
-FAILED = 0
 MIB = 1048576
-
-
-def ok(name, cond, detail=""):
-    global FAILED
-    if cond:
-        print("ok - " + name)
-    else:
-        FAILED += 1
-        print("not ok - " + name)
-        if detail:
-            print("#   " + str(detail).replace("\n", " ")[:400])
 
 
 # Protobuf's wire format, by hand.
@@ -357,4 +347,4 @@ ok("a normal CreateTask still works", c == grpc.StatusCode.OK and r and
    len(r.resource_meta) > 0, (c, d))
 ok("and reached the worker", len(lines_with("normal")) == 1)
 
-sys.exit(FAILED)
+sys.exit(tap.FAILED)

@@ -11,23 +11,13 @@ import struct
 import sys
 
 import grpc
+import tap  # noqa: E402
+from tap import ok as report  # noqa: E402
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, CONTINUATION = \
     0, 1, 3, 4, 6, 7, 9
 END_STREAM, ACK, END_HEADERS = 1, 1, 4
-FAILED = 0
-
-
-def report(name, good, why=""):
-    global FAILED
-    if good:
-        print("ok - " + name)
-    else:
-        FAILED += 1
-        print("not ok - " + name)
-        if why:
-            print("#   " + str(why))
 
 
 def frame(ftype, flags, sid, payload=b""):
@@ -221,7 +211,7 @@ def main():
     report("the grpcio channel is still served after them",
            echo(b"after", timeout=30) == b"after")
     ch.close()
-    return 1 if FAILED else 0
+    return 1 if tap.FAILED else 0
 
 
 if __name__ == "__main__":

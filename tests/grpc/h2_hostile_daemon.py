@@ -148,7 +148,7 @@ def main():
     H.report("the grpcio channel is still served after them",
              served() is True and any(a.name == "tw" for a in r.agents))
     ch.close()
-    return H.FAILED
+    return H.tap.FAILED
 
 
 if __name__ == "__main__":

@@ -12,11 +12,13 @@ PROTOCOL_UNIT_TESTS = \
 check_PROGRAMS += $(PROTOCOL_UNIT_TESTS) tests/workers/nebula-testworker
 TESTS += $(PROTOCOL_UNIT_TESTS)
 
-tests_unit_test_jgen_SOURCES = tests/unit/test_jgen.c
+tests_unit_test_jgen_SOURCES = tests/unit/test_jgen.c tests/unit/jsame.c \
+	tests/unit/jsame.h
 tests_unit_test_jgen_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jgen_LDADD = $(PROTOCOL_LIBS) $(CMOCKA_LIBS)
 
-tests_unit_test_jscan_SOURCES = tests/unit/test_jscan.c
+tests_unit_test_jscan_SOURCES = tests/unit/test_jscan.c tests/unit/jsame.c \
+	tests/unit/jsame.h
 tests_unit_test_jscan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jscan_LDADD = $(PROTOCOL_LIBS) $(CMOCKA_LIBS)
 

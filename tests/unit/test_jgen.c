@@ -16,30 +16,7 @@
 #include <cmocka.h>
 
 #include "nebula-protocol.h"
-
-/* json_equal, and the same types all the way down (1 is not 1.0). */
-static int
-same(json_t *a, json_t *b)
-{
-	const char	*k;
-	json_t		*v;
-	size_t		 i;
-
-	if (a == NULL || b == NULL)
-		return a == b;
-	if (json_typeof(a) != json_typeof(b) || !json_equal(a, b))
-		return 0;
-	if (json_is_object(a)) {
-		json_object_foreach(a, k, v)
-			if (!same(v, json_object_get(b, k)))
-				return 0;
-	} else if (json_is_array(a)) {
-		for (i = 0; i < json_array_size(a); i++)
-			if (!same(json_array_get(a, i), json_array_get(b, i)))
-				return 0;
-	}
-	return 1;
-}
+#include "jsame.h"
 
 static void
 round_trip(json_t *v)
@@ -53,7 +30,7 @@ round_trip(json_t *v)
 	    JSON_ALLOW_NUL, &e);
 	if (back == NULL)
 		fail_msg("%s: %.*s", e.text, (int)b.buf_len, b.buf_data);
-	assert_true(same(v, back));
+	assert_true(jsame(v, back));
 	assert_null(memchr(b.buf_data, '\n', b.buf_len));
 	json_decref(back);
 	buf_release(&b);

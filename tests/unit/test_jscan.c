@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "nebula-protocol.h"
+#include "jsame.h"
 
 static const char flyte[] =
     "{\"task_template\":{\"id\":{\"resource_type\":\"TASK\",\"project\":"
@@ -183,33 +184,6 @@ test_leaves_deep_nesting_and_large_objects(void **state)
 	json_decref(j);
 }
 
-/* json_equal, and the same types all the way down (1 is not 1.0). */
-static int
-same(json_t *a, json_t *b)
-{
-	const char	*k;
-	json_t		*v;
-	size_t		 i;
-
-	if (a == NULL || b == NULL)
-		return a == b;
-	if (json_typeof(a) != json_typeof(b) || !json_equal(a, b))
-		return 0;
-	if (json_is_real(a))
-		return memcmp(&(double){ json_real_value(a) },
-		    &(double){ json_real_value(b) }, sizeof(double)) == 0;
-	if (json_is_object(a)) {
-		json_object_foreach(a, k, v)
-			if (!same(v, json_object_get(b, k)))
-				return 0;
-	} else if (json_is_array(a)) {
-		for (i = 0; i < json_array_size(a); i++)
-			if (!same(json_array_get(a, i), json_array_get(b, i)))
-				return 0;
-	}
-	return 1;
-}
-
 /* The same members in the same order (jansson keeps insertion order). */
 static int
 same_order(json_t *a, json_t *b)
@@ -236,7 +210,7 @@ test_load_builds_what_jansson_builds(void **state)
 	b = json_loads(flyte, JSON_REJECT_DUPLICATES, &e);
 	assert_non_null(a);
 	assert_non_null(b);
-	assert_true(same(a, b));
+	assert_true(jsame(a, b));
 	assert_true(same_order(a, b));
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    json_object_get(a, "task_template"), "custom"), "QueryTemplate")),
@@ -349,7 +323,7 @@ test_mutations_are_read_as_jansson_reads_them(void **state)
 		assert_int_equal(top.jt_found, json_is_object(tt));
 		assert_int_equal(top.jt_has_reserved,
 		    json_object_get(j, "id") != NULL);
-		if (!same(built, j) || !same_order(built, j))
+		if (!jsame(built, j) || !same_order(built, j))
 			fail_msg("built otherwise than jansson: %.*s", (int)len,
 			    buf);
 		json_decref(built);
@@ -359,7 +333,7 @@ test_mutations_are_read_as_jansson_reads_them(void **state)
 		if (json_is_object(tt) || json_is_array(tt)) {
 			assert_non_null(raw.jr_text);
 			part = json_loadb(raw.jr_text, raw.jr_len, 0, NULL);
-			if (!same(part, tt))
+			if (!jsame(part, tt))
 				fail_msg("text otherwise than jansson: %.*s",
 				    (int)len, buf);
 			json_decref(part);
