@@ -640,7 +640,7 @@ check_main(const struct check_conf *cc, char *const *argv)
 	if (cc->cc_template != NULL)
 		body = json_deep_copy(cc->cc_template);
 	if ((ck.ck_wp = wpipe_start(argv)) == NULL) {
-		main_err("cannot run %s: %s", argv[0], strerror(errno));
+		cli_err("cannot run %s: %s", argv[0], strerror(errno));
 		json_decref(body);
 		return NPC_EXIT_ERROR;
 	}

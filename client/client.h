@@ -19,12 +19,13 @@
 
 #define NPC_PROGNAME	"nebula-plugin"
 
-/* main.c */
-extern volatile sig_atomic_t	 main_stop;	/* SIGINT or SIGTERM seen */
-void	 main_err(const char *, ...)
+/* cli.c: what every command says and reads the same way. */
+extern volatile sig_atomic_t	 cli_stop;	/* SIGINT or SIGTERM seen */
+void	 cli_err(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
-json_t	*main_read_json(const char *);
-int	 main_outcome(json_t *);
+json_t	*cli_read_json(const char *);
+void	 cli_print(json_t *);
+int	 cli_outcome(json_t *);
 
 /* wpipe.c: one worker process, its stdin and stdout piped to us. */
 struct wpipe;

@@ -36,26 +36,26 @@ local_await(struct local *lo, uint64_t id, int *exitp)
 	for (;;) {
 		r = wpipe_line(lo->lo_wp, lo->lo_conf->lc_timeout, &line, &len);
 		if (r == WPIPE_TIMEOUT) {
-			main_err("worker did not answer request %llu within "
+			cli_err("worker did not answer request %llu within "
 			    "%gs", (unsigned long long)id,
 			    lo->lo_conf->lc_timeout);
 			return NULL;
 		}
 		if (r == WPIPE_EOF) {
-			main_err("worker closed its stdout");
+			cli_err("worker closed its stdout");
 			return NULL;
 		}
 		if (r == -1) {
-			main_err("reading from worker: %s", strerror(errno));
+			cli_err("reading from worker: %s", strerror(errno));
 			return NULL;
 		}
 		if ((msg = msg_decode(line, len, err, sizeof(err))) == NULL) {
-			main_err("worker stdout: %s: %.80s", err, line);
+			cli_err("worker stdout: %s: %.80s", err, line);
 			continue;
 		}
 		if (msg_id(msg, &got) == 0 && got == id)
 			return msg;
-		main_err("worker stdout: dropped a line with no known id");
+		cli_err("worker stdout: dropped a line with no known id");
 		json_decref(msg);
 	}
 }
@@ -85,13 +85,13 @@ local_call(struct local *lo, const char *op, json_t *body, json_t *meta,
 	req.mr_resource_meta = meta;
 	req.mr_body = body;
 	if (wpipe_send(lo->lo_wp, &req) == -1) {
-		main_err("writing to worker: %s", strerror(errno));
+		cli_err("writing to worker: %s", strerror(errno));
 		return NULL;
 	}
 	if ((ans = local_await(lo, id, exitp)) == NULL)
 		return NULL;
 	if ((e = json_object_get(ans, "error")) != NULL) {
-		main_err("worker answered %s with error %s: %s", op,
+		cli_err("worker answered %s with error %s: %s", op,
 		    json_string_value(json_object_get(e, "code")) ?
 		    json_string_value(json_object_get(e, "code")) : "?",
 		    json_string_value(json_object_get(e, "message")) ?
@@ -121,19 +121,19 @@ local_hello(struct local *lo, json_t *body, char **typep, char **versionp)
 	r = wpipe_line(lo->lo_wp, lo->lo_conf->lc_start_timeout, &line,
 	    &len);
 	if (r == WPIPE_TIMEOUT) {
-		main_err("no hello within %g s; the first line on stdout must "
+		cli_err("no hello within %g s; the first line on stdout must "
 		    "be %s", lo->lo_conf->lc_start_timeout,
 		    MSG_HELLO_FIRST_LINE);
 		return -1;
 	}
 	if (r != WPIPE_LINE) {
-		main_err("worker closed its stdout before its hello; the first "
+		cli_err("worker closed its stdout before its hello; the first "
 		    "line on stdout must be %s", MSG_HELLO_FIRST_LINE);
 		return -1;
 	}
 	if ((msg = msg_decode(line, len, err, sizeof(err))) == NULL ||
 	    msg_hello_parse(msg, &h, err, sizeof(err)) == -1) {
-		main_err("worker hello: %s; the first line on stdout must be "
+		cli_err("worker hello: %s; the first line on stdout must be "
 		    "%s", err, MSG_HELLO_FIRST_LINE);
 		json_decref(msg);
 		return -1;
@@ -159,7 +159,7 @@ local_hello(struct local *lo, json_t *body, char **typep, char **versionp)
 		*versionp = strdup(NPC_DEFAULT_VERSION);
 	msg_hello_clear(&h);
 	if (*typep == NULL || *versionp == NULL) {
-		main_err("out of memory");
+		cli_err("out of memory");
 		return -1;
 	}
 	return 0;
@@ -187,11 +187,11 @@ local_main(const struct local_conf *lc, char *const *argv, json_t *body)
 	memset(&lo, 0, sizeof(lo));
 	lo.lo_conf = lc;
 	if (!json_is_object(json_object_get(body, "task_template"))) {
-		main_err("the create body has no task_template object");
+		cli_err("the create body has no task_template object");
 		return NPC_EXIT_USAGE;
 	}
 	if ((lo.lo_wp = wpipe_start(argv)) == NULL) {
-		main_err("cannot run %s: %s", argv[0], strerror(errno));
+		cli_err("cannot run %s: %s", argv[0], strerror(errno));
 		return NPC_EXIT_ERROR;
 	}
 	if (local_hello(&lo, body, &type, &version) == -1)
@@ -203,7 +203,7 @@ local_main(const struct local_conf *lc, char *const *argv, json_t *body)
 	ex = NPC_EXIT_ERROR;
 	if ((meta = json_incref(json_object_get(ans, "resource_meta"))) ==
 	    NULL) {
-		main_err("worker answered create without resource_meta");
+		cli_err("worker answered create without resource_meta");
 		goto fail;
 	}
 	res = json_object_get(ans, "resource");
@@ -211,15 +211,15 @@ local_main(const struct local_conf *lc, char *const *argv, json_t *body)
 	while (res == NULL || local_phase(res) == NULL ||
 	    !npc_phase_terminal(local_phase(res))) {
 		if (res != NULL && local_phase(res) == NULL) {
-			main_err("worker answered a resource with no known "
+			cli_err("worker answered a resource with no known "
 			    "phase");
 			goto fail;
 		}
-		if (npc_poll_sleep(npc_backoff_next(&bo), &main_stop) ==
+		if (npc_poll_sleep(npc_backoff_next(&bo), &cli_stop) ==
 		    NPC_POLL_CANCELLED) {
 			json_decref(ans);
 			ans = local_call(&lo, "delete", NULL, meta, &x);
-			main_err("interrupted: job %s", ans != NULL ?
+			cli_err("interrupted: job %s", ans != NULL ?
 			    "deleted" : "not deleted");
 			ex = NPC_EXIT_FAILED;
 			goto fail;
@@ -229,15 +229,15 @@ local_main(const struct local_conf *lc, char *const *argv, json_t *body)
 			goto fail;
 		ex = NPC_EXIT_ERROR;
 		if ((res = json_object_get(ans, "resource")) == NULL) {
-			main_err("worker answered get without resource");
+			cli_err("worker answered get without resource");
 			goto fail;
 		}
 	}
-	ex = main_outcome(res);
+	ex = cli_outcome(res);
 	fflush(stdout);
 	wpipe_close(lo.lo_wp);
 	if (wpipe_wait(lo.lo_wp, LOCAL_STOP_TIMEOUT, &status) == WPIPE_TIMEOUT)
-		main_err("worker did not exit within %gs of end of input",
+		cli_err("worker did not exit within %gs of end of input",
 		    LOCAL_STOP_TIMEOUT);
 fail:
 	json_decref(ans);

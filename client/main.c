@@ -24,7 +24,6 @@
 #define MAIN_CHECK_CONCURRENCY	64
 #define MAIN_WATCH_INFLIGHT	32
 
-volatile sig_atomic_t	 main_stop;
 
 struct main_opts {
 	const char	*mo_url;
@@ -64,81 +63,19 @@ main_usage(void)
 	main_usage_to(stderr);
 }
 
-void
-main_err(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	fprintf(stderr, "%s: ", NPC_PROGNAME);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void
 main_res_err(const char *what, const struct npc_result *res)
 {
 	if (res->res_status == 0)
-		main_err("%s: %s: %s", what, res->res_code, res->res_message);
+		cli_err("%s: %s: %s", what, res->res_code, res->res_message);
 	else
-		main_err("%s: %ld %s: %s", what, res->res_status, res->res_code,
+		cli_err("%s: %ld %s: %s", what, res->res_status, res->res_code,
 		    res->res_message);
 }
 
-/* Reads a JSON object from path, or stdin for "-"; NULL after an error. */
-json_t *
-main_read_json(const char *path)
-{
-	json_error_t	 jerr;
-	json_t		*v;
 
-	if (strcmp(path, "-") == 0)
-		v = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
-	else
-		v = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (v == NULL) {
-		main_err("%s:%d: %s", strcmp(path, "-") == 0 ? "stdin" : path,
-		    jerr.line, jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(v)) {
-		main_err("%s: not a JSON object", path);
-		json_decref(v);
-		return NULL;
-	}
-	return v;
-}
 
-static void
-main_print(json_t *v)
-{
-	json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
-	putchar('\n');
-	fflush(stdout);
-}
-
-/* Prints a terminal resource's outputs, or its failure; the exit status. */
-int
-main_outcome(json_t *resource)
-{
-	const char	*phase, *m;
-	json_t		*out;
-
-	phase = json_string_value(json_object_get(resource, "phase"));
-	if (phase != NULL && strcmp(phase, "SUCCEEDED") == 0) {
-		out = json_object_get(resource, "outputs");
-		if (out == NULL)
-			printf("{}\n");
-		else
-			main_print(out);
-		return NPC_EXIT_OK;
-	}
-	m = json_string_value(json_object_get(resource, "message"));
-	main_err("job %s%s%s", phase != NULL ? phase : "(no phase)",
-	    m ? ": " : "", m ? m : "");
-	return NPC_EXIT_FAILED;
-}
 
 static int
 main_seconds(const char *s, double *d)
@@ -149,7 +86,7 @@ main_seconds(const char *s, double *d)
 	*d = strtod(s, &end);
 	if (errno != 0 || end == s || *end != '\0' || !isfinite(*d) ||
 	    *d <= 0 || *d > 86400 * 365) {
-		main_err("not a positive number of seconds: %s", s);
+		cli_err("not a positive number of seconds: %s", s);
 		return -1;
 	}
 	return 0;
@@ -164,7 +101,7 @@ main_count(const char *s, int min, int max, int *n)
 	errno = 0;
 	l = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || l < min || l > max) {
-		main_err("not a count from %d to %d: %s", min, max, s);
+		cli_err("not a count from %d to %d: %s", min, max, s);
 		return -1;
 	}
 	*n = (int)l;
@@ -180,11 +117,11 @@ main_token(const char *path)
 	size_t	 cap = 0;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		main_err("%s: %s", path, strerror(errno));
+		cli_err("%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (getline(&line, &cap, fp) == -1) {
-		main_err("%s: empty token file", path);
+		cli_err("%s: empty token file", path);
 		free(line);
 		fclose(fp);
 		return NULL;
@@ -196,7 +133,7 @@ main_token(const char *path)
 	while (e > s && strchr(" \t\r\n", e[-1]) != NULL)
 		*--e = '\0';
 	if (*s == '\0') {
-		main_err("%s: empty token", path);
+		cli_err("%s: empty token", path);
 		free(line);
 		return NULL;
 	}
@@ -208,10 +145,10 @@ static void
 main_on_signal(int sig)
 {
 	(void)sig;
-	main_stop = 1;
+	cli_stop = 1;
 }
 
-/* SIGINT and SIGTERM set main_stop once; a second one acts as usual. */
+/* SIGINT and SIGTERM set cli_stop once; a second one acts as usual. */
 static void
 main_catch_signals(void)
 {
@@ -231,10 +168,10 @@ main_npc(const struct main_opts *mo)
 	struct npc	*c;
 
 	if ((c = npc_new(mo->mo_url, mo->mo_token, mo->mo_timeout)) == NULL)
-		main_err("out of memory");
+		cli_err("out of memory");
 	else if (npc_set_tls(c, mo->mo_cacert, mo->mo_cert, mo->mo_key) ==
 	    -1) {
-		main_err("out of memory");
+		cli_err("out of memory");
 		npc_free(c);
 		c = NULL;
 	}
@@ -250,7 +187,7 @@ main_two(int argc, char **argv, char **type, char **version)
 		return -1;
 	}
 	if (npc_split_type(argv[1], type, version) == -1) {
-		main_err("bad task type: %s (TYPE or TYPE/VERSION)", argv[1]);
+		cli_err("bad task type: %s (TYPE or TYPE/VERSION)", argv[1]);
 		return -1;
 	}
 	return 0;
@@ -267,7 +204,7 @@ cmd_create(const struct main_opts *mo, int argc, char **argv)
 
 	npc_result_init(&res);
 	if (main_two(argc, argv, &type, &version) == -1 ||
-	    (body = main_read_json(argv[2])) == NULL)
+	    (body = cli_read_json(argv[2])) == NULL)
 		goto fail;
 	ex = NPC_EXIT_ERROR;
 	if ((c = main_npc(mo)) == NULL)
@@ -317,7 +254,7 @@ cmd_job(const struct main_opts *mo, int argc, char **argv)
 			ex = NPC_EXIT_ERROR;
 		goto fail;
 	}
-	main_print(res.res_body);
+	cli_print(res.res_body);
 	ex = NPC_EXIT_OK;
 fail:
 	npc_result_clear(&res);
@@ -348,7 +285,7 @@ cmd_list(const struct main_opts *mo, int argc, char **argv)
 		if (ex == NPC_EXIT_OK)
 			ex = NPC_EXIT_ERROR;
 	} else {
-		main_print(res.res_body);
+		cli_print(res.res_body);
 		ex = NPC_EXIT_OK;
 	}
 	npc_result_clear(&res);
@@ -387,7 +324,7 @@ main_run_abort(struct npc *c, const struct npc_poll_conf *pc,
 {
 	npc_set_cancel(c, NULL);
 	if (npc_poll_retry(c, pc, NULL, 1, "DELETE", path, NULL, res) == 0)
-		main_err("interrupted: job deleted");
+		cli_err("interrupted: job deleted");
 	else
 		main_res_err("interrupted: delete", res);
 	return NPC_EXIT_FAILED;
@@ -451,7 +388,7 @@ cmd_run(const struct main_opts *mo, int argc, char **argv)
 	argc -= optind - 1;
 	argv += optind - 1;
 	if (main_two(argc, argv, &type, &version) == -1 ||
-	    (body = main_read_json(argv[2])) == NULL)
+	    (body = cli_read_json(argv[2])) == NULL)
 		goto fail;
 	ex = NPC_EXIT_ERROR;
 	if ((c = main_npc(mo)) == NULL ||
@@ -460,9 +397,9 @@ cmd_run(const struct main_opts *mo, int argc, char **argv)
 	main_catch_signals();
 	if (isatty(STDERR_FILENO))
 		pc.pc_retrying = main_retrying;
-	rv = npc_poll_retry(c, &pc, &main_stop, 0, "PUT", path, body, &res);
+	rv = npc_poll_retry(c, &pc, &cli_stop, 0, "PUT", path, body, &res);
 	if (rv == NPC_POLL_CANCELLED) {
-		main_err("interrupted before the job was created");
+		cli_err("interrupted before the job was created");
 		ex = NPC_EXIT_FAILED;
 		goto fail;
 	}
@@ -473,14 +410,14 @@ cmd_run(const struct main_opts *mo, int argc, char **argv)
 	}
 	rid = json_string_value(json_object_get(res.res_body, "resource_id"));
 	if (rid == NULL) {
-		main_err("create: the answer has no resource_id");
+		cli_err("create: the answer has no resource_id");
 		goto fail;
 	}
 	/* res_body is about to be replaced: keep our own copy of the id. */
 	if ((ridcopy = strdup(rid)) == NULL ||
 	    (jpath = npc_job_path(c, type, version, ridcopy)) == NULL)
 		goto fail;
-	if (main_stop) {
+	if (cli_stop) {
 		ex = main_run_abort(c, &pc, jpath, &res);
 		goto fail;
 	}
@@ -488,22 +425,22 @@ cmd_run(const struct main_opts *mo, int argc, char **argv)
 	if (r != NULL && json_is_string(json_object_get(r, "phase")) &&
 	    npc_phase_terminal(json_string_value(json_object_get(r,
 	    "phase")))) {
-		ex = main_outcome(r);
+		ex = cli_outcome(r);
 		goto fail;
 	}
 	if (isatty(STDERR_FILENO)) {
 		pc.pc_progress = main_progress;
 		pc.pc_progress_arg = &phase;
 	}
-	npc_set_cancel(c, &main_stop);
-	rv = npc_poll_job(c, &pc, &main_stop, type, version, ridcopy, &res);
+	npc_set_cancel(c, &cli_stop);
+	rv = npc_poll_job(c, &pc, &cli_stop, type, version, ridcopy, &res);
 	if (rv == NPC_POLL_CANCELLED)
 		ex = main_run_abort(c, &pc, jpath, &res);
 	else if (rv == -1) {
 		main_res_err("get", &res);
 		ex = main_error_exit(&res);
 	} else
-		ex = main_outcome(res.res_body);
+		ex = cli_outcome(res.res_body);
 fail:
 	npc_result_clear(&res);
 	npc_free(c);
@@ -547,7 +484,7 @@ cmd_watch(const struct main_opts *mo, int argc, char **argv)
 	if (strcmp(argv[optind], "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(argv[optind], "r")) == NULL) {
-		main_err("%s: %s", argv[optind], strerror(errno));
+		cli_err("%s: %s", argv[optind], strerror(errno));
 		return NPC_EXIT_USAGE;
 	}
 	if ((c = main_npc(mo)) == NULL)
@@ -592,7 +529,7 @@ cmd_local(const struct main_opts *mo, int argc, char **argv)
 		main_usage();
 		return NPC_EXIT_USAGE;
 	}
-	if ((body = main_read_json("-")) == NULL)
+	if ((body = cli_read_json("-")) == NULL)
 		return NPC_EXIT_USAGE;
 	main_catch_signals();
 	ex = local_main(&lc, argv + optind, body);
@@ -623,11 +560,11 @@ cmd_check(const struct main_opts *mo, int argc, char **argv)
 		switch (ch) {
 		case 'f':
 			json_decref(tmpl);
-			if ((tmpl = main_read_json(optarg)) == NULL)
+			if ((tmpl = cli_read_json(optarg)) == NULL)
 				goto fail;
 			if (!json_is_object(json_object_get(tmpl,
 			    "task_template"))) {
-				main_err("%s: no task_template object", optarg);
+				cli_err("%s: no task_template object", optarg);
 				goto fail;
 			}
 			break;
@@ -736,7 +673,7 @@ main(int argc, char *argv[])
 		return NPC_EXIT_USAGE;
 	}
 	if ((mo.mo_cert == NULL) != (mo.mo_key == NULL)) {
-		main_err("--cert and --key go together");
+		cli_err("--cert and --key go together");
 		return NPC_EXIT_USAGE;
 	}
 	if (mo.mo_url == NULL || *mo.mo_url == '\0')
@@ -748,14 +685,14 @@ main(int argc, char *argv[])
 		if (strcmp(argv[0], cmds[i].name) == 0)
 			break;
 	if (i == sizeof(cmds) / sizeof(cmds[0])) {
-		main_err("unknown command: %s", argv[0]);
+		cli_err("unknown command: %s", argv[0]);
 		main_usage();
 		free(mo.mo_token);
 		return NPC_EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		main_err("cannot initialise libcurl");
+		cli_err("cannot initialise libcurl");
 		free(mo.mo_token);
 		return NPC_EXIT_ERROR;
 	}

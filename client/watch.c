@@ -101,7 +101,7 @@ watch_load(struct watch *w, FILE *fp, const char *name)
 		r = strtok_r(NULL, " \t\r\n", &save);
 		extra = strtok_r(NULL, " \t\r\n", &save);
 		if (r == NULL || extra != NULL) {
-			main_err("%s:%d: expected TYPE[/VERSION] RESOURCE_ID",
+			cli_err("%s:%d: expected TYPE[/VERSION] RESOURCE_ID",
 			    name, lineno);
 			goto fail;
 		}
@@ -115,7 +115,7 @@ watch_load(struct watch *w, FILE *fp, const char *name)
 		j = &w->w_jobs[w->w_njobs];
 		memset(j, 0, sizeof(*j));
 		if (npc_split_type(t, &j->wj_type, &j->wj_version) == -1) {
-			main_err("%s:%d: bad task type %s", name, lineno, t);
+			cli_err("%s:%d: bad task type %s", name, lineno, t);
 			goto fail;
 		}
 		w->w_njobs++;
@@ -125,13 +125,13 @@ watch_load(struct watch *w, FILE *fp, const char *name)
 			goto nomem;
 	}
 	if (ferror(fp)) {
-		main_err("%s: %s", name, strerror(errno));
+		cli_err("%s: %s", name, strerror(errno));
 		goto fail;
 	}
 	rv = 0;
 	goto fail;
 nomem:
-	main_err("out of memory");
+	cli_err("out of memory");
 fail:
 	free(line);
 	return rv;
@@ -253,12 +253,12 @@ watch_loop(struct watch *w)
 		    w->w_heap[0]->wj_due <= now) {
 			j = watch_heap_pop(w);
 			if (watch_start(w, j) == -1) {
-				main_err("cannot start a request");
+				cli_err("cannot start a request");
 				return -1;
 			}
 		}
 		if (curl_multi_perform(w->w_multi, &running) != CURLM_OK) {
-			main_err("curl multi failed");
+			cli_err("curl multi failed");
 			return -1;
 		}
 		while ((m = curl_multi_info_read(w->w_multi, &q)) != NULL) {
@@ -281,7 +281,7 @@ watch_loop(struct watch *w)
 		}
 		if (curl_multi_poll(w->w_multi, NULL, 0, (int)(wait * 1000),
 		    NULL) != CURLM_OK) {
-			main_err("curl multi poll failed");
+			cli_err("curl multi poll failed");
 			return -1;
 		}
 	}
@@ -307,7 +307,7 @@ watch_main(struct npc *c, const struct watch_conf *wc, FILE *fp,
 	}
 	if ((w.w_heap = calloc(w.w_njobs + 1, sizeof(*w.w_heap))) == NULL ||
 	    (w.w_multi = curl_multi_init()) == NULL) {
-		main_err("out of memory");
+		cli_err("out of memory");
 		goto fail;
 	}
 	curl_multi_setopt(w.w_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,

@@ -85,7 +85,7 @@ jscan_bytes_ok(const unsigned char *p, size_t len)
 		if (p == end)
 			break;
 		if (*p >= 0x80) {
-			if ((n = msg_utf8_len(p, end)) == 0)
+			if ((n = jgen_utf8_len(p, end)) == 0)
 				return 0;
 			p += n;
 			continue;

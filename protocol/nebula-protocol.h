@@ -68,8 +68,11 @@ struct jscan_raw {
 	size_t		 jr_len;
 };
 int	 jscan_proof(const char *, size_t, int, struct jscan_top *);
-/* jgen.c: a jansson tree written as compact JSON by yajl's generator. */
+/* jgen.c: a jansson tree written as compact JSON by yajl's generator;
+   one string written with its quotes and escapes; the UTF-8 rule. */
 int	 jgen_append(struct buf *, json_t *);
+int	 jgen_string(struct buf *, const char *);
+size_t	 jgen_utf8_len(const unsigned char *, const unsigned char *);
 json_t	*jscan_load(const char *, size_t, int, struct jscan_raw *);
 
 /* msg.c: JSON messages on the pipe. */
@@ -123,8 +126,6 @@ extern const char *const msg_op_names[MSG_NOPS];	/* create ... metrics */
 int	 msg_request_encode(struct buf *, const struct msg_request *);
 int	 msg_request_reserved(json_t *);
 int	 msg_request_name_reserved(const char *, size_t);
-size_t	 msg_utf8_len(const unsigned char *, const unsigned char *);
-int	 msg_put_string(struct buf *, const char *);
 int	 msg_request_parse(json_t *, struct msg_request *, char *, size_t);
 
 /* rid.c: the opaque resource_id that carries a job's state. */

@@ -142,9 +142,9 @@ rid_encode_text(const char *type, const char *version, const char *meta,
 	if (buf_puts(&doc, "{\"v\":") == 0 &&
 	    buf_put_uint(&doc, RID_FORMAT, 0) == 0 &&
 	    buf_puts(&doc, ",\"t\":") == 0 &&
-	    msg_put_string(&doc, type) == 0 &&
+	    jgen_string(&doc, type) == 0 &&
 	    buf_append(&doc, ",\"ver\":", 7) == 0 &&
-	    msg_put_string(&doc, version) == 0 &&
+	    jgen_string(&doc, version) == 0 &&
 	    buf_append(&doc, ",\"m\":", 5) == 0 &&
 	    buf_append(&doc, meta, metalen) == 0 &&
 	    buf_append(&doc, "}", 1) == 0)

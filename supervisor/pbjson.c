@@ -506,7 +506,7 @@ pbjson_gen_ok(struct pbjson_gen *pg, yajl_gen_status st)
 
 /*
  * A string value or member name: UTF-8 as jansson and the workers read it
- * (msg_utf8_len), and with PBJSON_LIMITS no longer than the input limit.
+ * (jgen_utf8_len), and with PBJSON_LIMITS no longer than the input limit.
  */
 static int
 pbjson_gen_str(struct pbjson_gen *pg, const char *s, size_t len, int name)
@@ -527,7 +527,7 @@ pbjson_gen_str(struct pbjson_gen *pg, const char *s, size_t len, int name)
 		 * costs some thirty instructions a byte.
 		 */
 		buf_reset(&pg->pg_tok);
-		if (msg_put_string(&pg->pg_tok, s) == -1)
+		if (jgen_string(&pg->pg_tok, s) == -1)
 			return pbjson_gen_fail(pg, "a string that is not valid "
 			    "UTF-8");
 		return pbjson_gen_ok(pg, yajl_gen_number(pg->pg_g,
@@ -538,7 +538,7 @@ pbjson_gen_str(struct pbjson_gen *pg, const char *s, size_t len, int name)
 			p++;
 			continue;
 		}
-		if ((n = msg_utf8_len(p, end)) == 0)
+		if ((n = jgen_utf8_len(p, end)) == 0)
 			return pbjson_gen_fail(pg, "a string that is not valid "
 			    "UTF-8");
 		p += n;
