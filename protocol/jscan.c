@@ -323,9 +323,12 @@ jscan_open(struct jscan *js, int object)
 	return 1;
 }
 
+/* An object or array closes (yajl's end_map and end_array). */
 static int
-jscan_close(struct jscan *js)
+jscan_close(void *ctx)
 {
+	struct jscan	*js = ctx;
+
 	if (js->js_skip == js->js_depth) {
 		js->js_skip = 0;
 		js->js_raw->jr_text = js->js_text + js->js_rawstart;
@@ -344,21 +347,9 @@ jscan_start_map(void *ctx)
 }
 
 static int
-jscan_end_map(void *ctx)
-{
-	return jscan_close(ctx);
-}
-
-static int
 jscan_start_array(void *ctx)
 {
 	return jscan_open(ctx, 0);
-}
-
-static int
-jscan_end_array(void *ctx)
-{
-	return jscan_close(ctx);
 }
 
 /*
@@ -371,9 +362,9 @@ static const yajl_callbacks jscan_proof_callbacks = {
 	.yajl_number = jscan_number,
 	.yajl_start_map = jscan_start_map,
 	.yajl_map_key = jscan_map_key,
-	.yajl_end_map = jscan_end_map,
+	.yajl_end_map = jscan_close,
 	.yajl_start_array = jscan_start_array,
-	.yajl_end_array = jscan_end_array,
+	.yajl_end_array = jscan_close,
 };
 
 static const yajl_callbacks jscan_callbacks = {
@@ -383,9 +374,9 @@ static const yajl_callbacks jscan_callbacks = {
 	.yajl_string = jscan_string,
 	.yajl_start_map = jscan_start_map,
 	.yajl_map_key = jscan_map_key,
-	.yajl_end_map = jscan_end_map,
+	.yajl_end_map = jscan_close,
 	.yajl_start_array = jscan_start_array,
-	.yajl_end_array = jscan_end_array,
+	.yajl_end_array = jscan_close,
 };
 
 /* Runs yajl over the whole text; 0 when it was read here, else -1. */
@@ -397,6 +388,8 @@ jscan_run(struct jscan *js, const char *text, size_t len)
 
 	if (!jscan_bytes_ok((const unsigned char *)text, len))
 		return -1;
+	if (js->js_maxdepth > JSCAN_MAX_DEPTH)	/* the stacks' size */
+		js->js_maxdepth = JSCAN_MAX_DEPTH;
 	if ((h = yajl_alloc(!js->js_build && len <= MSG_MAX_STRING ?
 	    &jscan_proof_callbacks : &jscan_callbacks, NULL, js)) == NULL)
 		return -1;
@@ -429,8 +422,7 @@ jscan_proof(const char *text, size_t len, int maxdepth, struct jscan_top *top)
 	struct jscan	 js;
 
 	memset(&js, 0, sizeof(js));
-	js.js_maxdepth = maxdepth < JSCAN_MAX_DEPTH ? maxdepth :
-	    JSCAN_MAX_DEPTH;
+	js.js_maxdepth = maxdepth;
 	js.js_top = top;
 	top->jt_found = 0;
 	top->jt_has_reserved = 0;
@@ -455,8 +447,7 @@ jscan_load(const char *text, size_t len, int maxdepth, struct jscan_raw *raw)
 	js.js_raw = raw;
 	if (raw != NULL)
 		raw->jr_text = NULL;
-	js.js_maxdepth = maxdepth < JSCAN_MAX_DEPTH ? maxdepth :
-	    JSCAN_MAX_DEPTH;
+	js.js_maxdepth = maxdepth;
 	if (jscan_run(&js, text, len) == -1) {
 		json_decref(js.js_root);
 		if (raw != NULL)

@@ -218,12 +218,24 @@ json_t *
 msg_decode_raw(const char *line, size_t len, struct jscan_raw *raw,
     char *err, size_t errlen)
 {
-	json_error_t	 jerr;
-	json_t		*v;
+	json_t	*v;
 
 	/* Most lines are read by yajl; jansson has the last word. */
 	if ((v = jscan_load(line, len, MSG_ANSWER_MAX_DEPTH, raw)) != NULL)
 		return v;
+	return msg_decode_jansson(line, len, err, errlen);
+}
+
+/*
+ * msg_decode by jansson alone, for a line yajl left (jscan_load returned
+ * NULL): jansson accepts it or says why.
+ */
+json_t *
+msg_decode_jansson(const char *line, size_t len, char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*v;
+
 	v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (v == NULL) {
 		snprintf(err, errlen, "invalid JSON: %s", jerr.text);

@@ -95,6 +95,7 @@ struct msg_hello {
 json_t	*msg_decode(const char *, size_t, char *, size_t);
 json_t	*msg_decode_raw(const char *, size_t, struct jscan_raw *, char *,
 	    size_t);
+json_t	*msg_decode_jansson(const char *, size_t, char *, size_t);
 int	 msg_encode(struct buf *, json_t *);
 int	 msg_hello_parse(json_t *, struct msg_hello *, char *, size_t);
 void	 msg_hello_clear(struct msg_hello *);

@@ -484,11 +484,14 @@ nw_dispatch(const struct nw_plugin *p, const char *line, size_t len)
 
 	if (len == 0)
 		return;		/* a blank line is no request */
-	/* What yajl reads within the input limits needs no second walk. */
+	/*
+	 * What yajl reads within the input limits needs no second walk;
+	 * what it leaves goes to jansson once, then to the limits.
+	 */
 	if ((req = jscan_load(line, len, MSG_MAX_DEPTH, NULL)) != NULL)
 		within = 1;
 	else
-		req = msg_decode(line, len, err, sizeof(err));
+		req = msg_decode_jansson(line, len, err, sizeof(err));
 	if (req != NULL && msg_id(req, &id) == -1) {
 		nw_log("ignoring a request without a valid id");
 		json_decref(req);

@@ -43,6 +43,9 @@ refused() {
 	body "$@"
 	create "$1"
 	expect "$1: refused 400" 400 "$STATUS"
+	# By the daemon, before forwarding: a worker's refusal says
+	# INVALID_ARGUMENT.
+	expect "$1: by the daemon" BAD_REQUEST "$(jget .error.code)"
 	case $(jget .error.message) in
 	*JSON*|*UTF-8*|*Unicode*|*integer*|*number*|*duplicate*|*limit*)
 		pass "$1: the message says why" ;;
